@@ -1,0 +1,200 @@
+"""The driver's raw transport: a libcloud Connection for the compute images API.
+
+Authentication is libcloud's own OpenStack identity code; this module picks the
+endpoint for the dialect, adds the microversion header, turns error answers into
+libcloud exceptions, and keeps secrets out of libcloud's debug log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from email.utils import mktime_tz, parsedate_tz
+from typing import Any
+
+from libcloud.common.base import Response
+from libcloud.common.exceptions import RateLimitReachedError
+from libcloud.common.openstack import OpenStackBaseConnection
+from libcloud.common.rackspace import AUTH_URL as RACKSPACE_AUTH_URL
+from libcloud.common.types import InvalidCredsError
+from libcloud.utils.loggingconnection import LoggingConnection
+
+from rackimg_driver.errors import InvalidResponseError, excerpt
+from rackimg_driver.types import Dialect
+
+__all__ = [
+    "NOVA_MICROVERSION",
+    "RACKSPACE_AUTH_URL",
+    "RACKSPACE_SERVICE_NAME",
+    "RackImgConnection",
+    "RackImgResponse",
+    "RedactingLoggingConnection",
+    "redact",
+    "retry_after_seconds",
+]
+
+RACKSPACE_SERVICE_NAME = "cloudServersOpenStack"
+#: The images proxy exists only up to compute microversion 2.35.
+NOVA_MICROVERSION = "2.1"
+
+_REDACTED = "<redacted>"
+_SECRET_HEADERS = re.compile(r"((?:X-Auth-Token|X-Subject-Token)\s*:\s*)[^\s'\"\r\n]+", re.I)
+_SECRET_FIELDS = re.compile(r'("(?:apiKey|api_key|password|secret|passcode)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.I)
+_TOKEN_IDS = re.compile(r'("token"\s*:\s*\{[^{}]*?"id"\s*:\s*")((?:[^"\\]|\\.)*)(")')
+
+
+def redact(text: str) -> str:
+    """Replace tokens, API keys and passwords in a logged request or response."""
+    text = _SECRET_HEADERS.sub(r"\1" + _REDACTED, text)
+    text = _SECRET_FIELDS.sub(r"\1" + _REDACTED + r"\3", text)
+    return _TOKEN_IDS.sub(r"\1" + _REDACTED + r"\3", text)
+
+
+class RedactingLoggingConnection(LoggingConnection):  # type: ignore[misc]
+    """libcloud's ``LIBCLOUD_DEBUG`` logger, with secrets redacted."""
+
+    def _log_curl(self, method: str, url: str, body: Any, headers: dict[str, str]) -> str:
+        return redact(super()._log_curl(method, url, body, headers))
+
+    def _log_response(self, r: Any) -> str:
+        return redact(super()._log_response(r))
+
+
+def _use_redacting_logger(connection: Any) -> None:
+    """When libcloud's debug log is on, log through the redacting class instead."""
+    conn_class = connection.conn_class
+    if issubclass(conn_class, LoggingConnection) and not issubclass(conn_class, RedactingLoggingConnection):
+        connection.conn_class = RedactingLoggingConnection
+
+
+def retry_after_seconds(value: str | None) -> float:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date."""
+    if not value:
+        return 0.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    moment = parsedate_tz(value)
+    if moment is None:
+        return 0.0
+    return max(0.0, float(mktime_tz(moment)) - time.time())
+
+
+def _fault_message(body: str) -> str:
+    """The message of an API fault body ``{"itemNotFound": {"code": 404, "message": ...}}``."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return excerpt(body) or "(empty body)"
+    if isinstance(parsed, dict):
+        for fault in parsed.values():
+            if isinstance(fault, dict) and isinstance(fault.get("message"), str):
+                return str(fault["message"])
+    return excerpt(body)
+
+
+class TokenRejectedError(InvalidCredsError):  # type: ignore[misc]
+    """The API (not the identity service) answered 401: the token expired or was revoked."""
+
+
+class RackImgResponse(Response):  # type: ignore[misc]
+    """A JSON answer of the images API; any other answer becomes a libcloud exception."""
+
+    def success(self) -> bool:
+        return 200 <= int(self.status) <= 299
+
+    def parse_body(self) -> Any:
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise InvalidResponseError("the answer is not JSON", self.status, self.body) from None
+
+    def parse_error(self) -> str:
+        status = int(self.status)
+        message = f"{status} {self.error}: {_fault_message(self.body or '')}"
+        if status == 401:
+            raise TokenRejectedError(message)
+        if status in (413, 429):
+            headers = dict(self.headers)
+            headers["retry-after"] = str(retry_after_seconds(headers.get("retry-after")))
+            error = RateLimitReachedError(headers=headers)
+            error.code = status
+            error.message = message
+            error.args = (message,)
+            raise error
+        return message
+
+
+class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
+    """The compute endpoint of one region, authenticated through libcloud's identity classes.
+
+    ``dialect`` chooses the catalog entry (Rackspace: ``cloudServersOpenStack`` in
+    ``region``; OpenStack: type ``compute``) and, for upstream Nova, the compute
+    microversion header. A 401 clears the cached token, re-authenticates once and
+    repeats the request, so a token that expires in the middle of a listing costs
+    one extra request and no images.
+    """
+
+    responseCls = RackImgResponse
+    service_type = "compute"  # type: ignore[assignment]
+    accept_format = "application/json"  # type: ignore[assignment]
+    default_content_type = "application/json"
+    _auth_version = "2.0_apikey"
+
+    def __init__(
+        self,
+        *args: Any,
+        dialect: Dialect = Dialect.RACKSPACE,
+        region: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.dialect = dialect
+        if dialect == Dialect.RACKSPACE:
+            self.auth_url = RACKSPACE_AUTH_URL
+            self.service_name = RACKSPACE_SERVICE_NAME  # type: ignore[assignment]
+            self.service_region = region.upper() if region else None  # type: ignore[assignment]
+        else:
+            self._auth_version = "3.x_password"
+            self.service_region = region  # type: ignore[assignment]
+            # With a fixed token no identity call is made, but libcloud insists on an auth URL.
+            if kwargs.get("ex_force_auth_token") and not kwargs.get("ex_force_auth_url"):
+                self.auth_url = kwargs["ex_force_base_url"]
+        super().__init__(*args, **kwargs)
+        if self._ex_force_auth_token:
+            # libcloud builds an identity object even when it never authenticates;
+            # v2.0 is the one that asks for no project or domain.
+            self._auth_version = "2.0_apikey"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} dialect={self.dialect.value} host={self.host!r}>"
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        _use_redacting_logger(self)
+        return super().connect(*args, **kwargs)
+
+    def get_auth_class(self) -> Any:
+        identity = super().get_auth_class()
+        _use_redacting_logger(identity)
+        return identity
+
+    def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        headers = super().add_default_headers(headers)
+        if self.dialect == Dialect.OPENSTACK:
+            headers["X-OpenStack-Nova-API-Version"] = NOVA_MICROVERSION
+            headers["OpenStack-API-Version"] = f"compute {NOVA_MICROVERSION}"
+        return headers
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().request(*args, **kwargs)
+        except TokenRejectedError:
+            if self._ex_force_auth_token is not None:
+                raise
+            # The token expired or was revoked: authenticate anew and ask once more.
+            self.get_auth_class().clear_cached_auth_context()
+            self.auth_token = None  # type: ignore[assignment]
+            return super().request(*args, **kwargs)

@@ -1,0 +1,238 @@
+"""RackImgNodeDriver: list, page through, get and delete images."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from libcloud.common.openstack import OpenStackDriverMixin
+from libcloud.compute.base import NodeDriver, NodeImage, NodeLocation
+
+from rackimg_driver.connection import RackImgConnection
+from rackimg_driver.errors import InvalidResponseError, PagingError
+from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
+from rackimg_driver.mapping import brief_image, image_from_api, images_from_page, trim_to_brief
+from rackimg_driver.types import Dialect
+
+__all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
+
+#: Regions of Rackspace Cloud Servers v2 (the ``region`` argument, rackspace dialect).
+RACKSPACE_REGIONS = ("dfw", "ord", "iad", "lon", "syd", "hkg")
+
+
+def _dialect(value: Any) -> Dialect:
+    if isinstance(value, Dialect):
+        return value
+    if isinstance(value, str):
+        for dialect in Dialect:
+            if dialect.value == value.strip().lower():
+                return dialect
+    allowed = ", ".join(repr(d.value) for d in Dialect)
+    raise ValueError(f"ex_dialect must be one of {allowed}, got {value!r}")
+
+
+def _image_id(value: Any, argument: str) -> str:
+    if isinstance(value, NodeImage):
+        value = value.id
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{argument} must be a non-empty image id, got {value!r}")
+    return value
+
+
+class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
+    """A libcloud compute driver for the images API of Rackspace Cloud Servers v2
+    and of upstream OpenStack Nova.
+
+    :param key: User name (Rackspace, OpenStack passwords) or application
+        credential id.
+    :param secret: API key (Rackspace), password or application credential secret.
+    :param region: Rackspace region (``dfw``, ``ord``, ``iad``, ``lon``, ``syd``,
+        ``hkg``); in the ``openstack`` dialect, the catalog's region name, if any.
+    :param ex_dialect: ``"rackspace"`` (default) or ``"openstack"`` (upstream Nova,
+        compute microversion 2.1).
+    :param ex_page_size: Images per request; by default as many as the server allows.
+
+    The OpenStack options (``ex_force_auth_url``, ``ex_force_auth_version``,
+    ``ex_force_auth_token``, ``ex_force_base_url``, ``ex_tenant_name``,
+    ``ex_domain_name``, ``ex_force_service_region``, ``ex_auth_cache``...) mean
+    what they mean in libcloud's OpenStack drivers. Authentication defaults to a
+    Rackspace API key over identity v2.0 (``2.0_apikey``) in the rackspace dialect
+    and to ``3.x_password`` in the openstack dialect.
+    """
+
+    name = "Rackspace Cloud Servers / OpenStack Nova images"
+    website = "https://docs.rackspace.com/docs/cloud-servers/v2/"
+    type = "rackimg"
+    api_name = "rackimg"
+    connectionCls = RackImgConnection
+    features: dict[str, list[str]] = {"create_node": []}
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | None = None,
+        secure: bool = True,
+        host: str | None = None,
+        port: int | None = None,
+        region: str | None = "dfw",
+        ex_dialect: Dialect | str = Dialect.RACKSPACE,
+        ex_page_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        dialect = _dialect(ex_dialect)
+        if dialect == Dialect.RACKSPACE:
+            if not isinstance(region, str) or region.lower() not in RACKSPACE_REGIONS:
+                raise ValueError(
+                    f"region must be one of {', '.join(RACKSPACE_REGIONS)} in the rackspace dialect, got {region!r}"
+                )
+            region = region.lower()
+        elif region is not None and not isinstance(region, str):
+            raise ValueError(f"region must be a region name or None, got {region!r}")
+        if not isinstance(key, str) or not key:
+            raise ValueError("key (the user name or credential id) must be a non-empty string")
+        if kwargs.get("ex_force_auth_token"):
+            if not kwargs.get("ex_force_base_url"):
+                raise ValueError("ex_force_auth_token needs ex_force_base_url (the compute endpoint)")
+        else:
+            if not secret:
+                raise ValueError("secret (the API key or password) is required")
+            if dialect == Dialect.OPENSTACK and not kwargs.get("ex_force_auth_url"):
+                raise ValueError("ex_force_auth_url (the identity URL) is required in the openstack dialect")
+        self.dialect = dialect
+        self.page_size = check_page_size(ex_page_size)
+        openstack_options = {name: kwargs.pop(name) for name in list(kwargs) if name.startswith("ex_")}
+        OpenStackDriverMixin.__init__(self, **openstack_options)
+        NodeDriver.__init__(self, key, secret=secret, secure=secure, host=host, port=port, region=region, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} dialect={self.dialect.value} region={self.region!r}>"
+
+    def _ex_connection_class_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = self.openstack_connection_kwargs()
+        kwargs["dialect"] = self.dialect
+        kwargs["region"] = self.region
+        return kwargs
+
+    # -- listing -------------------------------------------------------------
+
+    def list_images(
+        self,
+        location: NodeLocation | None = None,
+        ex_filters: Mapping[str, Any] | None = None,
+        ex_detailed: bool = True,
+        ex_page_size: int | None = None,
+    ) -> list[NodeImage]:
+        """Every image that matches ``ex_filters``, across all pages.
+
+        :param location: Ignored: a driver serves one region.
+        :param ex_filters: Any of ``server``, ``name``, ``status``, ``changes-since``,
+            ``marker``, ``limit``, ``type``, ``minDisk``, ``minRam`` (see the docs'
+            filter table). With ``limit``, at most that many images in total.
+        :param ex_detailed: False for id and name only (state and type are None).
+        :param ex_page_size: Images per request, overriding the driver's default.
+        :raises ValueError: for a bad filter, before any request.
+        """
+        return list(self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size))
+
+    def ex_iterate_images(
+        self,
+        ex_filters: Mapping[str, Any] | None = None,
+        ex_detailed: bool = True,
+        ex_page_size: int | None = None,
+    ) -> Iterator[NodeImage]:
+        """Like :meth:`list_images`, but a generator that fetches one page at a time.
+
+        The filters are checked at once, so bad input raises ``ValueError`` here,
+        not at the first ``next()``.
+        """
+        query = parse_filters(ex_filters)
+        page_size = check_page_size(ex_page_size) or self.page_size
+        plan = plan_query(query, self.dialect, bool(ex_detailed))
+        return self._iterate(plan, query.marker, query.limit, page_size, bool(ex_detailed))
+
+    def _iterate(
+        self,
+        plan: QueryPlan,
+        marker: str | None,
+        limit: int | None,
+        page_size: int | None,
+        detailed: bool,
+    ) -> Iterator[NodeImage]:
+        action = "/images/detail" if plan.detailed else "/images"
+        remaining = limit
+        markers_followed: set[str] = set()
+        previous_page: set[str] = set()
+        while True:
+            params = dict(plan.params)
+            if marker is not None:
+                params["marker"] = marker
+            page_limit = page_size
+            if plan.exact and remaining is not None:
+                page_limit = min(page_limit or remaining, remaining)
+            if page_limit is not None:
+                params["limit"] = str(page_limit)
+            response = self.connection.request(action, params=params)
+            items, next_href = images_from_page(response.object, response.status)
+            this_page: set[str] = set()
+            for item in items:
+                if plan.detailed:
+                    image = image_from_api(item, self, response.status)
+                else:
+                    image = brief_image(item, self, response.status)
+                if image.id in this_page or image.id in previous_page:
+                    continue  # a server that repeats itself must not make us repeat
+                this_page.add(image.id)
+                if plan.check is not None and not plan.check(image):
+                    continue
+                yield image if detailed or not plan.detailed else trim_to_brief(image)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+            if next_href is None or not items:
+                return
+            next_marker = self._next_marker(next_href, items[-1], response.status)
+            if next_marker == marker or next_marker in markers_followed:
+                raise PagingError(f"the server's next link repeats marker {next_marker!r}; stopped to avoid a loop")
+            markers_followed.add(next_marker)
+            marker = next_marker
+            previous_page = this_page
+
+    @staticmethod
+    def _next_marker(next_href: str, last_item: Any, status: int) -> str:
+        """The marker to continue from: the next link's, else the page's last id.
+
+        Only the marker is taken from the link: the request goes to this driver's
+        own endpoint with its own filters, whatever host the server writes there.
+        """
+        markers = parse_qs(urlsplit(next_href).query).get("marker")
+        if markers and markers[-1]:
+            return markers[-1]
+        if isinstance(last_item, dict) and isinstance(last_item.get("id"), str):
+            return str(last_item["id"])
+        raise InvalidResponseError("a next link without a marker after a page without ids", status, next_href)
+
+    # -- single images -------------------------------------------------------
+
+    def get_image(self, image_id: str) -> NodeImage:
+        """The image with this id, detailed.
+
+        :raises BaseHTTPError: with code 404 when there is no such image.
+        """
+        image_id = _image_id(image_id, "image_id")
+        response = self.connection.request(f"/images/{quote(image_id, safe='')}")
+        body = response.object
+        if not isinstance(body, dict) or "image" not in body:
+            raise InvalidResponseError("the answer has no 'image'", response.status, body)
+        return image_from_api(body["image"], self, response.status)
+
+    def delete_image(self, node_image: NodeImage) -> bool:
+        """Delete an image (a NodeImage, or its id). True when the server answers 204.
+
+        :raises BaseHTTPError: 404 for no such image, 403 for a protected image
+            or one that is not yours.
+        """
+        image_id = _image_id(node_image, "node_image")
+        response = self.connection.request(f"/images/{quote(image_id, safe='')}", method="DELETE")
+        return int(response.status) == 204

@@ -1,0 +1,57 @@
+"""Exceptions of our own, each a subclass of a libcloud type callers already catch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from libcloud.common.types import LibcloudError, MalformedResponseError
+
+__all__ = ["InvalidResponseError", "PagingError", "excerpt"]
+
+_EXCERPT_CHARS = 200
+
+
+def excerpt(body: Any, limit: int = _EXCERPT_CHARS) -> str:
+    """A short, single-line excerpt of a body (text or parsed JSON) for an error message."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str):
+        try:
+            body = json.dumps(body, default=str)
+        except (TypeError, ValueError):
+            body = repr(body)
+    text = " ".join(body.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class InvalidResponseError(MalformedResponseError):
+    """The server answered, but not with the JSON the API documents.
+
+    ``code`` is the HTTP status (None when unknown); the message carries a short
+    excerpt of the body.
+    """
+
+    def __init__(self, what: str, code: int | None, body: Any) -> None:
+        self.code = code
+        status = f"HTTP {code}" if code is not None else "HTTP status unknown"
+        message = f"{what} ({status}): {excerpt(body)}"
+        super().__init__(message, body=excerpt(body))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class PagingError(LibcloudError):
+    """The server's paging cannot be followed safely (a next link that repeats or loops)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

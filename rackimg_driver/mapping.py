@@ -1,0 +1,143 @@
+"""API JSON -> :class:`NodeImage`, with typed values in ``extra``.
+
+Bodies of the wrong shape raise :class:`InvalidResponseError`, never a KeyError
+or TypeError.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from libcloud.compute.base import NodeDriver, NodeImage
+
+from rackimg_driver.errors import InvalidResponseError
+from rackimg_driver.types import state_from_status, type_from_image
+
+__all__ = ["EXTRA_KEYS", "brief_image", "image_from_api", "images_from_page", "trim_to_brief"]
+
+#: Every key of ``NodeImage.extra``: libcloud's OpenStack 1.1 keys, then ours.
+EXTRA_KEYS = (
+    "visibility",
+    "updated",
+    "created",
+    "status",
+    "progress",
+    "metadata",
+    "os_type",
+    "os_distro",
+    "os_version",
+    "serverId",
+    "minDisk",
+    "minRam",
+    "state",
+    "image_type",
+    "size",
+    "disk_config",
+    "links",
+)
+
+_EMPTY_EXTRA = dict.fromkeys(EXTRA_KEYS)
+
+
+def _as_int(value: Any) -> int | None:
+    """An int from an int or a numeric string (some servers send sizes as strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _identity(data: Any, status: int | None) -> tuple[str, str | None]:
+    if not isinstance(data, dict):
+        raise InvalidResponseError("an image is not a JSON object", status, data)
+    image_id = data.get("id")
+    if isinstance(image_id, int) and not isinstance(image_id, bool):
+        image_id = str(image_id)
+    if not isinstance(image_id, str) or not image_id:
+        raise InvalidResponseError("an image has no id", status, data)
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidResponseError(f"image {image_id} has a name that is not a string", status, data)
+    return image_id, name
+
+
+def _metadata_text(metadata: dict[str, Any], key: str) -> str | None:
+    return _as_str(metadata.get(key)) or _as_str(metadata.get(f"org.openstack__1__{key}"))
+
+
+def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
+    """Build a NodeImage from a detailed image object."""
+    image_id, name = _identity(data, status)
+    raw_metadata = data.get("metadata")
+    metadata = dict(raw_metadata) if isinstance(raw_metadata, dict) else {}
+    server = data.get("server")
+    server_id = _as_str(server.get("id")) if isinstance(server, dict) else None
+    links = data.get("links")
+    api_status = data.get("status")
+    extra = {
+        "visibility": _as_str(data.get("visibility")),
+        "updated": _as_str(data.get("updated")),
+        "created": _as_str(data.get("created")),
+        "status": _as_str(api_status),
+        "progress": _as_int(data.get("progress")),
+        "metadata": metadata,
+        "os_type": _as_str(data.get("os_type")) or _metadata_text(metadata, "os_type"),
+        "os_distro": _as_str(data.get("os_distro")) or _metadata_text(metadata, "os_distro"),
+        "os_version": _as_str(data.get("os_version")) or _metadata_text(metadata, "os_version"),
+        "serverId": server_id,
+        "minDisk": _as_int(data.get("minDisk")),
+        "minRam": _as_int(data.get("minRam")),
+        "state": state_from_status(api_status),
+        "image_type": type_from_image(metadata, server_id),
+        "size": _as_int(data.get("OS-EXT-IMG-SIZE:size")),
+        "disk_config": _as_str(data.get("OS-DCF:diskConfig")),
+        "links": links if isinstance(links, list) else [],
+    }
+    # Glance allows an image without a name; libcloud's annotation says str.
+    return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+def brief_image(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
+    """Build a NodeImage from a brief listing item: id and name only."""
+    image_id, name = _identity(data, status)
+    extra = dict(_EMPTY_EXTRA)
+    links = data.get("links")
+    extra["links"] = links if isinstance(links, list) else []
+    return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+def trim_to_brief(image: NodeImage) -> NodeImage:
+    """What a brief listing shows of a detailed image."""
+    extra = dict(_EMPTY_EXTRA)
+    extra["links"] = image.extra.get("links", [])
+    return NodeImage(id=image.id, name=image.name, driver=image.driver, extra=extra)
+
+
+def images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | None]:
+    """Split a listing page into its image objects and its ``next`` link (or None)."""
+    if not isinstance(body, dict) or not isinstance(body.get("images"), list):
+        raise InvalidResponseError("a listing has no 'images' list", status, body)
+    next_href = None
+    links = body.get("images_links")
+    if isinstance(links, list):
+        for link in links:
+            if isinstance(link, dict) and link.get("rel") == "next":
+                href = link.get("href")
+                if not isinstance(href, str) or not href:
+                    raise InvalidResponseError("a 'next' link has no href", status, body)
+                next_href = href
+    elif links is not None:
+        raise InvalidResponseError("'images_links' is not a list", status, body)
+    return body["images"], next_href

@@ -1,0 +1,74 @@
+"""Image states and types, and how the API's strings map onto them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libcloud.common.types import Type
+
+__all__ = ["Dialect", "ImageState", "ImageType", "state_from_status", "type_from_image"]
+
+
+class ImageState(Type):
+    """The state of an image, as the compute images API reports it.
+
+    Values are the API's own strings, so ``extra["state"] == "SAVING"`` holds.
+    An in-flight image is ``SAVING`` and its ``extra["progress"]`` runs 0-100.
+    """
+
+    ACTIVE = "ACTIVE"
+    SAVING = "SAVING"
+    DELETED = "DELETED"
+    ERROR = "ERROR"
+    UNKNOWN = "UNKNOWN"
+
+
+class ImageType(Type):
+    """Whether an image is a provider's base image or one made from a server."""
+
+    BASE = "BASE"
+    SNAPSHOT = "SNAPSHOT"
+
+
+class Dialect(Type):
+    """Which server the driver talks to; each answers some filters differently.
+
+    ``rackspace`` is Rackspace Cloud Servers v2; ``openstack`` is upstream Nova's
+    images proxy (compute microversion 2.1).
+    """
+
+    RACKSPACE = "rackspace"
+    OPENSTACK = "openstack"
+
+
+_STATES = {state.value: state for state in ImageState}
+
+# Values of metadata["image_type"] (any case) and what they mean.
+_TYPE_WORDS = {
+    "base": ImageType.BASE,
+    "snapshot": ImageType.SNAPSHOT,
+    "backup": ImageType.SNAPSHOT,
+}
+
+
+def state_from_status(status: Any) -> ImageState:
+    """Map the API's ``status`` string onto an :class:`ImageState`.
+
+    Anything the API may add later, or a value of the wrong type, is ``UNKNOWN``.
+    """
+    if isinstance(status, str):
+        return _STATES.get(status.upper(), ImageState.UNKNOWN)
+    return ImageState.UNKNOWN
+
+
+def type_from_image(metadata: Any, server_id: Any) -> ImageType:
+    """Tell a base image from a snapshot.
+
+    ``metadata["image_type"]`` decides when it names a known type (``backup``
+    counts as a snapshot); otherwise an image made from a server is a snapshot.
+    """
+    if isinstance(metadata, dict):
+        word = metadata.get("image_type")
+        if isinstance(word, str) and word.lower() in _TYPE_WORDS:
+            return _TYPE_WORDS[word.lower()]
+    return ImageType.SNAPSHOT if server_id else ImageType.BASE
