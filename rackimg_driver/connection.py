@@ -172,6 +172,14 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<{type(self).__name__} dialect={self.dialect.value} host={self.host!r}>"
 
+    def _set_up_connection_info(self, url: str) -> None:
+        # libcloud before 3.7 reconnects here before every request; keep the one
+        # keep-alive connection unless the endpoint really moved.
+        before = (self.host, self.port, self.secure)
+        self.host, self.port, self.secure, self.request_path = self._tuple_from_url(url)
+        if self.connection is None or (self.host, self.port, self.secure) != before:
+            self.connect()
+
     def connect(self, *args: Any, **kwargs: Any) -> Any:
         _use_redacting_logger(self)
         return super().connect(*args, **kwargs)
