@@ -7,7 +7,7 @@ from typing import Any
 
 from libcloud.common.types import LibcloudError, MalformedResponseError
 
-__all__ = ["InvalidResponseError", "PagingError", "excerpt"]
+__all__ = ["ImageWaitError", "ImageWaitTimeout", "InvalidResponseError", "PagingError", "excerpt"]
 
 _EXCERPT_CHARS = 200
 
@@ -55,3 +55,25 @@ class PagingError(LibcloudError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ImageWaitError(LibcloudError):
+    """An image reached a state it cannot leave (ERROR, DELETED) before the one waited for.
+
+    ``image_id`` names the image, ``state`` is the last state seen (an ``ImageState``
+    or None) and ``image`` the last NodeImage read (None if it was never read).
+    """
+
+    def __init__(self, message: str, image_id: str, state: Any = None, image: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.image_id = image_id
+        self.state = state
+        self.image = image
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ImageWaitTimeout(ImageWaitError):
+    """The wait ran out of time; ``state`` and ``image`` are the last seen."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from libcloud.compute.base import Node, NodeImage
 
-from rackimg_driver.types import Dialect, ImageState, ImageType
+from rackimg_driver.types import Dialect, ImageState, ImageType, member_of
 
 __all__ = [
     "FILTER_KEYS",
@@ -122,12 +122,9 @@ def _allowed(kind: type[ImageState] | type[ImageType]) -> str:
 
 
 def _enum_value(key: str, value: Any, kind: Any) -> Any:
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str):
-        member = kind.fromstring(value.strip())
-        if member is not None:
-            return member
+    member = member_of(kind, value)
+    if member is not None:
+        return member
     raise ValueError(f"ex_filters[{key!r}] must be one of {_allowed(kind)}, got {value!r}")
 
 

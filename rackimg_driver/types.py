@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from libcloud.common.types import Type
 
-__all__ = ["Dialect", "ImageState", "ImageType", "state_from_status", "type_from_image"]
+__all__ = ["Dialect", "ImageState", "ImageType", "member_of", "state_from_status", "type_from_image"]
+
+_T = TypeVar("_T", bound=Type)
 
 
 class ImageState(Type):
@@ -72,3 +74,15 @@ def type_from_image(metadata: Any, server_id: Any) -> ImageType:
         if isinstance(word, str) and word.lower() in _TYPE_WORDS:
             return _TYPE_WORDS[word.lower()]
     return ImageType.SNAPSHOT if server_id else ImageType.BASE
+
+
+def member_of(kind: type[_T], value: Any) -> _T | None:
+    """The member of ``kind`` that ``value`` is or names (any case, spaces ignored), else None."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        wanted = value.strip().lower()
+        for member in kind:
+            if member.value.lower() == wanted:
+                return member
+    return None

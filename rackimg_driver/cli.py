@@ -1,0 +1,547 @@
+"""The ``rackimg`` command: tend an image inventory from a shell.
+
+Imports stay inside the commands, so ``rackimg --help`` loads neither libcloud nor
+the local cloud.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from libcloud.compute.base import NodeImage
+
+    from rackimg_driver.driver import RackImgNodeDriver
+
+__all__ = ["EXIT_CODES", "build_parser", "main"]
+
+#: Exit codes, documented in the docs' command-line page.
+EXIT_CODES = {
+    0: "success",
+    1: "the cloud answered with an error, or something else went wrong",
+    2: "bad usage or a bad argument (nothing was sent)",
+    3: "missing or refused credentials",
+    4: "no such image or server (404)",
+    5: "rate limited (413/429); try again later",
+    6: "the image waited for turned ERROR or DELETED, or disappeared",
+    7: "the wait timed out",
+    130: "interrupted (Ctrl-C)",
+}
+
+#: Settings: command-line option, environment variable, profile key.
+SETTINGS = {
+    "cloud": "RACKIMG_CLOUD",
+    "user": "RACKIMG_USER",
+    "api_key": "RACKIMG_API_KEY",
+    "password": "RACKIMG_PASSWORD",
+    "region": "RACKIMG_REGION",
+    "auth_url": "RACKIMG_AUTH_URL",
+    "auth_version": "RACKIMG_AUTH_VERSION",
+    "tenant": "RACKIMG_TENANT",
+    "domain": "RACKIMG_DOMAIN",
+    "token": "RACKIMG_TOKEN",
+    "base_url": "RACKIMG_BASE_URL",
+}
+
+CLOUDS = ("rackspace", "openstack", "local")
+STATES = ("ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN")
+TYPES = ("BASE", "SNAPSHOT")
+
+
+class CommandError(Exception):
+    """A failure to report as one line on stderr, with its exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _default_config() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "rackimg" / "config.ini"
+
+
+def _data_dir() -> Path:
+    if os.environ.get("RACKIMG_DATA_DIR"):
+        return Path(os.environ["RACKIMG_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rackimg"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; the docs' command-line page is generated from it."""
+    parser = argparse.ArgumentParser(
+        prog="rackimg",
+        description="List, show, snapshot, wait for and delete images on Rackspace Cloud Servers, "
+        "OpenStack Nova, or the embedded local cloud.",
+        epilog="Settings come from options, then RACKIMG_* environment variables, then the profile "
+        "(--profile) in the config file. Exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()),
+    )
+    account = parser.add_argument_group("cloud and credentials")
+    account.add_argument("--cloud", choices=CLOUDS, help="which cloud: rackspace (default), openstack, or local")
+    account.add_argument("--profile", help="a section of the config file to take settings from ($RACKIMG_PROFILE)")
+    account.add_argument("--config", help=f"the config file ($RACKIMG_CONFIG; default {_default_config()})")
+    account.add_argument("--user", help="user name, or application credential id ($RACKIMG_USER)")
+    account.add_argument("--api-key", dest="api_key", help="Rackspace API key ($RACKIMG_API_KEY)")
+    account.add_argument("--password", help="password or application credential secret ($RACKIMG_PASSWORD)")
+    account.add_argument("--region", help="region: dfw ord iad lon syd hkg on Rackspace ($RACKIMG_REGION)")
+    account.add_argument("--auth-url", dest="auth_url", help="identity URL ($RACKIMG_AUTH_URL)")
+    account.add_argument(
+        "--auth-version",
+        dest="auth_version",
+        help="2.0_apikey, 2.0_password, 3.x_password or 3.x_appcred ($RACKIMG_AUTH_VERSION)",
+    )
+    account.add_argument("--tenant", help="project (tenant) name ($RACKIMG_TENANT)")
+    account.add_argument("--domain", help="identity domain name ($RACKIMG_DOMAIN)")
+    account.add_argument("--token", help="a fixed token, with --base-url ($RACKIMG_TOKEN)")
+    account.add_argument("--base-url", dest="base_url", help="the compute endpoint ($RACKIMG_BASE_URL)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    images = commands.add_parser("images", help="list, show, delete, wait for and snapshot images")
+    image_commands = images.add_subparsers(dest="images_command", metavar="ACTION", required=True)
+
+    listing = image_commands.add_parser("list", help="list images (every page) with server-side filters")
+    listing.add_argument("--server", help="only images made from this server (id or URL)")
+    listing.add_argument("--name", help="only images with exactly this name")
+    listing.add_argument("--status", type=str.upper, choices=STATES, help="only images in this state")
+    listing.add_argument("--changes-since", dest="changes_since", help="only images changed since (ISO 8601)")
+    listing.add_argument("--marker", help="start after this image id")
+    listing.add_argument("--limit", type=int, help="at most this many images")
+    listing.add_argument("--type", type=str.upper, choices=TYPES, help="only BASE or SNAPSHOT images")
+    listing.add_argument("--min-disk", dest="min_disk", type=int, help="only images needing at least this disk (GB)")
+    listing.add_argument("--min-ram", dest="min_ram", type=int, help="only images needing at least this RAM (MB)")
+    listing.add_argument("--page-size", dest="page_size", type=int, help="images per request")
+    detail = listing.add_mutually_exclusive_group()
+    detail.add_argument("--detail", dest="detailed", action="store_true", default=True, help="full images (default)")
+    detail.add_argument("--brief", dest="detailed", action="store_false", help="id and name only")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    show = image_commands.add_parser("show", help="show one image")
+    show.add_argument("image_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+    delete = image_commands.add_parser("delete", help="delete images (asks first)")
+    delete.add_argument("image_ids", metavar="ID", nargs="+")
+    delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
+
+    wait = image_commands.add_parser("wait", help="wait until an image reaches a state")
+    wait.add_argument("image_id", metavar="ID")
+    wait.add_argument("--state", type=str.upper, choices=STATES, default="ACTIVE", help="default ACTIVE")
+    wait.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
+    wait.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
+
+    snapshot = image_commands.add_parser("snapshot", help="make an image of a server")
+    snapshot.add_argument("server", metavar="SERVER", help="server id")
+    snapshot.add_argument("--name", required=True, help="the new image's name")
+    snapshot.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
+    snapshot.add_argument("--wait", action="store_true", help="wait until it is ACTIVE")
+    snapshot.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
+
+    servers = commands.add_parser("servers", help="list the servers (to name one to snapshot)")
+    servers.add_argument("--json", action="store_true", help="print JSON")
+
+    commands.add_parser("drivers", help="the drivers in the libcloud.compute.drivers namespace")
+
+    emulator = commands.add_parser("emulator", help="run the local cloud in the foreground")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8774)
+    emulator.add_argument("--state", help="sqlite file to keep state in (default: in memory)")
+    emulator.add_argument("--dialect", choices=("rackspace", "openstack"), default="rackspace")
+    return parser
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def _profile(args: argparse.Namespace) -> dict[str, str]:
+    name = args.profile or os.environ.get("RACKIMG_PROFILE")
+    path = Path(args.config or os.environ.get("RACKIMG_CONFIG") or _default_config())
+    if not name:
+        return {}
+    if not path.is_file():
+        raise CommandError(f"profile {name!r} asked for, but there is no config file at {path}", 2)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise CommandError(f"cannot read {path}: {error}".splitlines()[0], 2) from None
+    for section in (name, f"profile {name}"):
+        if parser.has_section(section):
+            unknown = sorted(set(parser[section]) - set(SETTINGS))
+            if unknown:
+                raise CommandError(
+                    f"profile {name!r} in {path} has unknown key(s) {', '.join(unknown)};"
+                    f" allowed: {', '.join(SETTINGS)}",
+                    2,
+                )
+            return dict(parser[section])
+    raise CommandError(f"no profile {name!r} in {path} (sections: {', '.join(parser.sections()) or 'none'})", 2)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, str]:
+    profile = _profile(args)
+    settings: dict[str, str] = {}
+    for key, variable in SETTINGS.items():
+        value = getattr(args, key, None) or os.environ.get(variable) or profile.get(key)
+        if value:
+            settings[key] = value
+    return settings
+
+
+def _driver_kwargs(settings: dict[str, str]) -> dict[str, Any]:
+    cloud = settings.get("cloud", "rackspace")
+    if cloud not in CLOUDS:
+        raise CommandError(f"cloud must be one of {', '.join(CLOUDS)}, got {cloud!r}", 2)
+    kwargs: dict[str, Any] = {"ex_dialect": cloud}
+    if settings.get("token"):
+        kwargs["ex_force_auth_token"] = settings["token"]
+        if not settings.get("base_url"):
+            raise CommandError("--token needs --base-url (the compute endpoint)", 3)
+    elif not settings.get("user") or not (settings.get("api_key") or settings.get("password")):
+        raise CommandError(
+            "no credentials: give --user and --api-key (or --password), RACKIMG_USER and RACKIMG_API_KEY,"
+            " a --profile, or use --cloud local",
+            3,
+        )
+    kwargs["key"] = settings.get("user", "token")
+    if cloud == "rackspace":
+        kwargs["secret"] = settings.get("api_key") or settings.get("password")
+        kwargs["region"] = settings.get("region", "dfw")
+        if settings.get("password") and not settings.get("api_key"):
+            kwargs["ex_force_auth_version"] = "2.0_password"
+    else:
+        kwargs["secret"] = settings.get("password") or settings.get("api_key")
+        kwargs["region"] = settings.get("region")
+        if settings.get("region"):
+            kwargs["ex_force_service_region"] = settings["region"]
+    optional = {
+        "auth_url": "ex_force_auth_url",
+        "auth_version": "ex_force_auth_version",
+        "tenant": "ex_tenant_name",
+        "domain": "ex_domain_name",
+        "base_url": "ex_force_base_url",
+    }
+    for key, argument in optional.items():
+        if settings.get(key):
+            kwargs[argument] = settings[key]
+    return kwargs
+
+
+@contextlib.contextmanager
+def _driver(args: argparse.Namespace) -> Iterator[RackImgNodeDriver]:
+    from rackimg_driver.driver import RackImgNodeDriver
+
+    settings = _settings(args)
+    if settings.get("cloud") == "local":
+        from rackimg_driver.emulator import LocalCloud
+
+        data = _data_dir()
+        data.mkdir(parents=True, exist_ok=True)
+        with LocalCloud("rackspace", str(data / "local-cloud.sqlite")) as cloud:
+            yield RackImgNodeDriver(**cloud.driver_kwargs)
+        return
+    yield RackImgNodeDriver(**_driver_kwargs(settings))
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def image_record(image: NodeImage) -> dict[str, Any]:
+    """An image as plain JSON-ready data: id, name and every extra key."""
+    record: dict[str, Any] = {"id": image.id, "name": image.name}
+    record.update({key: _plain(value) for key, value in image.extra.items()})
+    return record
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return str(_plain(value))
+
+
+def _table(rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def _print_images(images: list[NodeImage], detailed: bool, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        json.dump([image_record(i) for i in images], out, indent=2, default=str)
+        out.write("\n")
+        return
+    if detailed:
+        rows = [["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]]
+        for image in images:
+            extra = image.extra
+            progress = extra.get("progress")
+            rows.append(
+                [
+                    image.id,
+                    _cell(image.name),
+                    _cell(extra.get("state")),
+                    _cell(extra.get("image_type")),
+                    f"{progress}%" if progress is not None else "-",
+                    _cell(extra.get("serverId")),
+                    _cell(extra.get("updated")),
+                ]
+            )
+    else:
+        rows = [["ID", "NAME"]] + [[image.id, _cell(image.name)] for image in images]
+    _table(rows, out)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    filters = {
+        "server": args.server,
+        "name": args.name,
+        "status": args.status,
+        "changes-since": args.changes_since,
+        "marker": args.marker,
+        "limit": args.limit,
+        "type": args.type,
+        "minDisk": args.min_disk,
+        "minRam": args.min_ram,
+    }
+    with _driver(args) as driver:
+        images = driver.list_images(ex_filters=filters, ex_detailed=args.detailed, ex_page_size=args.page_size)
+    _print_images(images, args.detailed, args.json, out)
+    return 0
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    with _driver(args) as driver:
+        image = driver.get_image(args.image_id)
+    record = image_record(image)
+    if args.json:
+        json.dump(record, out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    width = max(len(key) for key in record)
+    for key, value in record.items():
+        shown = json.dumps(value, default=str) if isinstance(value, (dict, list)) else _cell(value)
+        out.write(f"{key.ljust(width)}  {shown}\n")
+    return 0
+
+
+def _confirm(question: str, err: TextIO) -> bool:
+    err.write(f"{question} [y/N] ")
+    err.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        err.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from libcloud.common.exceptions import BaseHTTPError
+
+    ids = list(dict.fromkeys(args.image_ids))
+    if not args.yes and not _confirm(f"Delete {len(ids)} image(s): {', '.join(ids)}?", err):
+        err.write("rackimg: nothing deleted\n")
+        return 1
+    failed = 0
+    worst = 0
+    with _driver(args) as driver:
+        for image_id in ids:
+            try:
+                driver.delete_image(image_id)
+            except BaseHTTPError as error:
+                failed += 1
+                code = 4 if error.code == 404 else 1
+                worst = max(worst, code)
+                err.write(f"rackimg: error: {image_id}: {error.message}\n")
+                continue
+            out.write(f"deleted {image_id}\n")
+    return worst if failed else 0
+
+
+class _Progress:
+    """Progress as a live bar on a terminal, as plain lines elsewhere."""
+
+    def __init__(self, image_id: str, err: TextIO) -> None:
+        self.image_id = image_id
+        self.err = err
+        self.live = err.isatty()
+
+    def __call__(self, progress: int) -> None:
+        if self.live:
+            filled = max(0, min(30, progress * 30 // 100))
+            self.err.write(f"\r{self.image_id} [{'#' * filled}{'.' * (30 - filled)}] {progress:3d}%")
+        else:
+            self.err.write(f"{self.image_id} progress {progress}%\n")
+        self.err.flush()
+
+    def done(self) -> None:
+        if self.live:
+            self.err.write("\n")
+            self.err.flush()
+
+
+def _wait_for(
+    driver: RackImgNodeDriver, image_id: str, state: str, timeout: float, interval: float, err: TextIO
+) -> Any:
+    progress = _Progress(image_id, err)
+    try:
+        return driver.ex_wait_for_image(image_id, state, timeout=timeout, interval=interval, callback=progress)
+    finally:
+        progress.done()
+
+
+def _wait(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with _driver(args) as driver:
+        image = _wait_for(driver, args.image_id, args.state, args.timeout, args.interval, err)
+    out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+    return 0
+
+
+def _snapshot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    metadata: dict[str, str] = {}
+    for item in args.metadata:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--metadata takes KEY=VALUE, got {item!r}", 2)
+        metadata[key] = value
+    with _driver(args) as driver:
+        image = driver.create_image(args.server, args.name, ex_metadata=metadata)
+        out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+        out.flush()
+        if args.wait:
+            image = _wait_for(driver, image.id, "ACTIVE", args.timeout, 1.0, err)
+            out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+    return 0
+
+
+def _servers(args: argparse.Namespace, out: TextIO) -> int:
+    from rackimg_driver.errors import InvalidResponseError
+
+    with _driver(args) as driver:
+        response = driver.connection.request("/servers/detail")
+    body = response.object
+    servers = body.get("servers") if isinstance(body, dict) else None
+    if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
+        raise InvalidResponseError("the answer has no 'servers' list", response.status, body)
+    if args.json:
+        json.dump(servers, out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    rows = [["ID", "NAME", "STATUS"]]
+    rows += [[_cell(s.get("id")), _cell(s.get("name")), _cell(s.get("status"))] for s in servers]
+    _table(rows, out)
+    return 0
+
+
+def _drivers(out: TextIO) -> int:
+    from stevedore.extension import ExtensionManager
+
+    failures: dict[str, str] = {}
+
+    def failed(_manager: Any, entry_point: Any, error: BaseException) -> None:
+        failures[entry_point.name] = f"{type(error).__name__}: {error}"
+
+    manager: ExtensionManager[Any] = ExtensionManager("libcloud.compute.drivers", on_load_failure_callback=failed)
+    rows = [["NAME", "TARGET", "STATUS"]]
+    for extension in sorted(manager.extensions, key=lambda e: e.name):
+        rows.append([extension.name, extension.entry_point.value, "ok"])
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group="libcloud.compute.drivers"):
+        if entry_point.name in failures:
+            rows.append([entry_point.name, entry_point.value, f"broken ({failures[entry_point.name]})"])
+    _table(rows, out)
+    return 0
+
+
+def _emulator(args: argparse.Namespace, out: TextIO) -> int:
+    from rackimg_driver.emulator import serve
+
+    serve(host=args.host, port=args.port, state=args.state, dialect=args.dialect, out=out)
+    return 0
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "drivers":
+        return _drivers(out)
+    if args.command == "servers":
+        return _servers(args, out)
+    if args.command == "emulator":
+        return _emulator(args, out)
+    action = args.images_command
+    if action == "list":
+        return _list(args, out)
+    if action == "show":
+        return _show(args, out)
+    if action == "delete":
+        return _delete(args, out, err)
+    if action == "wait":
+        return _wait(args, out, err)
+    return _snapshot(args, out, err)
+
+
+def _failure(error: BaseException) -> tuple[str, int]:
+    """One line and an exit code for any error the commands let through."""
+    from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
+    from libcloud.common.types import InvalidCredsError, LibcloudError
+
+    from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout
+
+    if isinstance(error, CommandError):
+        return str(error), error.code
+    if isinstance(error, ValueError):
+        return str(error), 2
+    if isinstance(error, InvalidCredsError):
+        return f"credentials refused: {error.value}", 3
+    if isinstance(error, RateLimitReachedError):
+        return f"{error.message} (retry after {error.retry_after:g} s)", 5
+    if isinstance(error, BaseHTTPError):
+        return str(error.message), 4 if error.code == 404 else 1
+    if isinstance(error, ImageWaitTimeout):
+        return error.message, 7
+    if isinstance(error, ImageWaitError):
+        return error.message, 6
+    if isinstance(error, LibcloudError):
+        return str(error.value), 1
+    if isinstance(error, OSError):
+        return f"{type(error).__name__}: {error}", 1
+    return f"{type(error).__name__}: {error}", 1
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args, out, err)
+    except KeyboardInterrupt:
+        err.write("rackimg: interrupted\n")
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        message, code = _failure(error)
+        err.write(f"rackimg: error: {' '.join(message.split())}\n")
+        return code
+
+
+def console() -> None:
+    """The ``rackimg`` console script."""
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The two clouds the emulator can play, and where they differ.
+
+``rackspace``: Rackspace Cloud Servers v2 under ``/v2/{tenant}``; filters mean what the
+Rackspace documentation says. ``openstack``: upstream Nova under ``/v2.1[/{project}]``, with
+the quirks of its images proxy reproduced on purpose (status compared with the Glance status,
+``type`` case-sensitive against ``image_type``, ``minDisk``/``minRam`` exact) and with compute
+microversions (the proxy is gone from 2.36 on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .store import ImageRecord
+from .views import nova_status
+
+RACKSPACE_REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
+
+MIN_MICROVERSION = (2, 1)
+MAX_MICROVERSION = (2, 96)
+LAST_IMAGES_MICROVERSION = (2, 35)
+
+
+class MicroversionError(ValueError):
+    """A microversion header that cannot be served (``status`` is 400 or 406)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Dialect:
+    """What a dialect decides. Subclasses fill it in."""
+
+    name = ""
+    version_segment = ""
+    region_names: tuple[str, ...] = ()
+    project_optional = False
+
+    def compute_url(self, root: str, tenant: str) -> str:
+        return f"{root}/{self.version_segment}/{tenant}"
+
+    def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
+        """Services as ``{"type", "name", "regions": [...], "url"}``; app renders v2 or v3 forms."""
+        raise NotImplementedError
+
+    def status_matches(self, record: ImageRecord, wanted: str) -> bool:
+        raise NotImplementedError
+
+    def type_matches(self, record: ImageRecord, wanted: str) -> bool:
+        raise NotImplementedError
+
+    def minimum_matches(self, actual: int, wanted: int) -> bool:
+        raise NotImplementedError
+
+    def microversion(self, headers: Mapping[str, str]) -> tuple[int, int] | None:
+        """The requested compute microversion; None when the dialect has none."""
+        return None
+
+
+class RackspaceDialect(Dialect):
+    """Rackspace Cloud Servers: filters as documented."""
+
+    name = "rackspace"
+    version_segment = "v2"
+    region_names = RACKSPACE_REGIONS
+
+    def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "compute",
+                "name": "cloudServersOpenStack",
+                "regions": list(self.region_names),
+                "url": self.compute_url(root, tenant),
+                "version": "2",
+            },
+            {
+                "type": "object-store",
+                "name": "cloudFiles",
+                "regions": list(self.region_names),
+                "url": f"{root}/v1/MossoCloudFS_{tenant}",
+                "version": "1",
+            },
+        ]
+
+    def status_matches(self, record: ImageRecord, wanted: str) -> bool:
+        return nova_status(record)[0] == wanted.upper()
+
+    def type_matches(self, record: ImageRecord, wanted: str) -> bool:
+        image_type = record.properties.get("image_type")
+        if image_type is None:  # older snapshots carry only the server they came from
+            snapshot = bool(record.properties.get("instance_uuid"))
+        else:
+            snapshot = image_type in ("snapshot", "backup")
+        return ("SNAPSHOT" if snapshot else "BASE") == wanted.upper()
+
+    def minimum_matches(self, actual: int, wanted: int) -> bool:
+        return actual >= wanted
+
+
+class OpenStackDialect(Dialect):
+    """Upstream Nova's images proxy, quirks included."""
+
+    name = "openstack"
+    version_segment = "v2.1"
+    region_names = ("RegionOne",)
+    project_optional = True
+
+    def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "compute",
+                "name": "nova",
+                "regions": list(self.region_names),
+                "url": self.compute_url(root, tenant),
+                "version": "2.1",
+            },
+            # Glance will be served here later; listed now so clients can find it.
+            {"type": "image", "name": "glance", "regions": list(self.region_names), "url": root},
+            {"type": "identity", "name": "keystone", "regions": list(self.region_names),
+             "url": f"{root}/v3"},
+        ]  # fmt: skip
+
+    def status_matches(self, record: ImageRecord, wanted: str) -> bool:
+        # Nova lowercases the filter and hands it to Glance, which compares its own status.
+        return record.status == wanted.lower()
+
+    def type_matches(self, record: ImageRecord, wanted: str) -> bool:
+        # Nova passes it on as the property image_type, compared as is.
+        return record.properties.get("image_type") == wanted
+
+    def minimum_matches(self, actual: int, wanted: int) -> bool:
+        return actual == wanted
+
+    def microversion(self, headers: Mapping[str, str]) -> tuple[int, int] | None:
+        value: str | None = None
+        modern = headers.get("openstack-api-version")
+        if modern:
+            for part in modern.split(","):
+                service, _, requested = part.strip().partition(" ")
+                if service.lower() == "compute":
+                    value = requested.strip()
+        if value is None:
+            value = headers.get("x-openstack-nova-api-version")
+        if not value:
+            return MIN_MICROVERSION
+        if value.lower() == "latest":
+            return MAX_MICROVERSION
+        major, _, minor = value.partition(".")
+        if not (major.isdigit() and minor.isdigit()):
+            raise MicroversionError(400, f"Invalid format for API version: {value}")
+        version = (int(major), int(minor))
+        if not MIN_MICROVERSION <= version <= MAX_MICROVERSION:
+            raise MicroversionError(
+                406,
+                f"Version {value} is not supported by the API. Minimum is 2.1 and maximum is 2.96.",
+            )
+        return version
+
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (RackspaceDialect(), OpenStackDialect())}
+
+
+def get_dialect(dialect: str | Dialect) -> Dialect:
+    """The dialect of that name (or the dialect itself); ValueError for an unknown name."""
+    if isinstance(dialect, Dialect):
+        return dialect
+    try:
+        return DIALECTS[dialect]
+    except KeyError:
+        raise ValueError(f"unknown dialect {dialect!r}; choose from {sorted(DIALECTS)}") from None

@@ -1,0 +1,397 @@
+"""Serving the emulator on 127.0.0.1: :class:`LocalCloud`, :func:`local_cloud`, :func:`serve`.
+
+The server is the standard library's ``http.server.ThreadingHTTPServer`` with a small handler
+that adapts each request to the WSGI app. Why stdlib: it adds no runtime dependency (the package
+needs only apache-libcloud, stevedore and requests), it speaks HTTP/1.1 with keep-alive (so
+clients' connection pools are exercised for real), and it runs one daemon thread per connection.
+A WSGI app can also be served by any other WSGI server; this module is only the convenient one.
+
+The handler honours :class:`DropConnection` by closing the socket without writing a byte.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from types import TracebackType
+from typing import Any, TextIO, TypeVar
+
+from .app import EmulatorApp
+from .dialects import get_dialect
+from .faults import DropConnection, Faults
+from .identity import Credentials, Identity
+from .seed import seed_demo_data
+from .store import Store
+
+DEFAULT_SAVING_SECONDS = 3.0
+# An idle keep-alive connection is closed after this many seconds.
+IDLE_TIMEOUT = 30.0
+
+_Cloud = TypeVar("_Cloud", bound="LocalCloud")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: EmulatorApp, verbose: bool) -> None:
+        self.app = app
+        self.verbose = verbose
+        self.connections_opened = 0
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self.connections_opened += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up (and stop() cutting idle connections) are normal here.
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+    def close_open_connections(self) -> None:
+        """Cut idle keep-alive connections, so no client talks to a stopped server."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with suppress(OSError):  # already closed by the client
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns one HTTP request into a WSGI call and writes the answer with a Content-Length."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "rackimg-emulator"
+    # Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms.
+    disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _environ(self, body: bytes) -> dict[str, Any]:
+        path, _, query = self.path.partition("?")
+        host, port = self.server.server_address[:2]
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_LENGTH": str(len(body)),
+            "SERVER_NAME": str(host),
+            "SERVER_PORT": str(port),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        content_type = self.headers.get("Content-Type")
+        if content_type:
+            environ["CONTENT_TYPE"] = content_type
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                continue
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
+
+    def _handle(self) -> None:
+        environ = self._environ(self._read_body())
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answer["status"], answer["headers"] = status, headers
+
+        try:
+            body = b"".join(self.server.app(environ, start_response))
+        except DropConnection:
+            self.close_connection = True
+            return
+        code, _, reason = answer["status"].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in answer["headers"]:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:  # the client asked for it
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class LocalCloud:
+    """A local cloud on 127.0.0.1: the store, the faults and the HTTP server, started on demand.
+
+    :param dialect: ``"rackspace"`` (``/v2/{tenant}``, documented filters) or ``"openstack"``
+        (``/v2.1``, upstream Nova's quirks and microversions).
+    :param state: a sqlite file (kept across restarts) or None / ``":memory:"``.
+    :param port: 0 picks a free port (kept when the same object is restarted).
+    :param seed: fill an empty store with the demo data (a file that holds anything, or was
+        seeded before, is left as it is).
+    :param saving_seconds: how long a new snapshot stays SAVING.
+    :param max_limit: the largest page of a list call.
+    :param token_lifetime: seconds a token stays valid.
+    :param faults: the faults object to use (a new one, seeded with ``fault_seed``, when None).
+    :param verbose: log each request to stderr.
+    """
+
+    def __init__(
+        self,
+        dialect: str = "rackspace",
+        state: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: bool = True,
+        saving_seconds: float = DEFAULT_SAVING_SECONDS,
+        max_limit: int = 1000,
+        token_lifetime: float = 3600.0,
+        username: str = "demo",
+        api_key: str = "demo-api-key",
+        password: str = "demo-password",
+        tenant_id: str = "123456",
+        project_name: str = "demo",
+        faults: Faults | None = None,
+        fault_seed: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.dialect = get_dialect(dialect).name
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self.store = Store(state or ":memory:")
+        if seed and self.store.is_empty() and not self.store.is_seeded():
+            seed_demo_data(self.store)
+        self.faults = faults if faults is not None else Faults(seed=fault_seed)
+        credentials = Credentials(
+            username=username,
+            api_key=api_key,
+            password=password,
+            tenant_id=tenant_id,
+            project_name=project_name,
+        )
+        self.identity = Identity(credentials, token_lifetime=token_lifetime)
+        self.app = EmulatorApp(
+            self.store,
+            self.dialect,
+            self.faults,
+            identity=self.identity,
+            max_limit=max_limit,
+            saving_seconds=saving_seconds,
+        )
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- account ------------------------------------------------------------------------------
+
+    @property
+    def username(self) -> str:
+        return self.identity.credentials.username
+
+    @property
+    def api_key(self) -> str:
+        return self.identity.credentials.api_key
+
+    @property
+    def password(self) -> str:
+        return self.identity.credentials.password
+
+    @property
+    def tenant_id(self) -> str:
+        return self.identity.credentials.tenant_id
+
+    @property
+    def project_name(self) -> str:
+        return self.identity.credentials.project_name
+
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. ``http://127.0.0.1:8774`` (identity lives under it)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def compute_url(self) -> str:
+        """The compute endpoint the catalog names."""
+        return get_dialect(self.dialect).compute_url(self.url, self.tenant_id)
+
+    @property
+    def saving_seconds(self) -> float:
+        """How long new snapshots stay SAVING (may be changed while running)."""
+        return self.app.saving_seconds
+
+    @saving_seconds.setter
+    def saving_seconds(self, seconds: float) -> None:
+        self.app.saving_seconds = seconds
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted since the last start (keep-alive reuses one)."""
+        return self._server.connections_opened if self._server else 0
+
+    @property
+    def driver_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments that point the rackimg driver at this cloud."""
+        if self.dialect == "rackspace":
+            return {
+                "key": self.username,
+                "secret": self.api_key,
+                "ex_force_auth_url": self.url,
+                "ex_force_auth_version": "2.0_apikey",
+                "region": "dfw",
+                "ex_dialect": "rackspace",
+            }
+        return {
+            "key": self.username,
+            "secret": self.password,
+            "ex_force_auth_url": self.url,
+            "ex_force_auth_version": "3.x_password",
+            "ex_tenant_name": self.project_name,
+            "ex_domain_name": self.identity.credentials.domain_name,
+            "ex_force_service_region": "RegionOne",
+            "ex_dialect": "openstack",
+        }
+
+    # -- running ------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> LocalCloud:
+        """Start serving in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self.port), self.app, self.verbose)
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"rackimg-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (the store stays open: :meth:`start` again serves the same state)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_open_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        """Stop serving and close the store."""
+        self.stop()
+        self.store.close()
+
+    def __enter__(self: _Cloud) -> _Cloud:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<LocalCloud {self.dialect} {self.url} {state} state={self.store.path!r}>"
+
+
+@contextmanager
+def local_cloud(
+    dialect: str = "rackspace",
+    state: str | None = None,
+    port: int = 0,
+    seed: bool = True,
+    saving_seconds: float = DEFAULT_SAVING_SECONDS,
+    max_limit: int = 1000,
+    **kwargs: Any,
+) -> Iterator[LocalCloud]:
+    """A started :class:`LocalCloud` for the duration of a ``with`` block (other keyword
+    arguments go to :class:`LocalCloud`)."""
+    cloud = LocalCloud(
+        dialect,
+        state,
+        port=port,
+        seed=seed,
+        saving_seconds=saving_seconds,
+        max_limit=max_limit,
+        **kwargs,
+    )
+    with cloud:
+        yield cloud
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8774,
+    state: str | None = None,
+    dialect: str = "rackspace",
+    out: TextIO | None = None,
+    **kwargs: Any,
+) -> None:
+    """Run a local cloud in the foreground until Ctrl-C, printing where it is and how to log in."""
+    out = out or sys.stdout
+    with LocalCloud(dialect, state, host=host, port=port, **kwargs) as cloud:
+        print(f"rackimg emulator ({cloud.dialect}) listening on {cloud.url}", file=out)
+        print(f"  compute endpoint: {cloud.compute_url}", file=out)
+        print(f"  state: {cloud.store.path}", file=out)
+        for key, value in cloud.driver_kwargs.items():
+            print(f"  {key} = {value}", file=out)
+        print("Press Ctrl-C to stop.", file=out, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopping", file=out)

@@ -1,0 +1,544 @@
+"""State of the local cloud: images (as Glance holds them) and servers, kept in sqlite.
+
+The store knows nothing of HTTP or of Nova's JSON; ``views`` and ``app`` turn its records into
+API answers. Everything goes through one sqlite connection guarded by a lock, so the threads of
+the HTTP server may share a store. A snapshot being made is not driven by a background thread:
+its progress is derived from the clock whenever it is read, and the switch to ``active`` is
+written back the first time a read finds it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+Clock = Callable[[], datetime]
+# The UTC singleton, spelled so that it works on 3.10 (datetime.UTC is 3.11+).
+UTC = timezone(timedelta(0))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    min_disk INTEGER NOT NULL,
+    min_ram INTEGER NOT NULL,
+    size INTEGER,
+    protected INTEGER NOT NULL,
+    disk_config TEXT,
+    properties TEXT NOT NULL,
+    saving_started REAL,
+    saving_seconds REAL
+);
+CREATE INDEX IF NOT EXISTS images_newest_first ON images (created DESC, id DESC);
+CREATE TABLE IF NOT EXISTS servers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    status TEXT NOT NULL,
+    image_id TEXT,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Namespace of the deterministic ids of bulk images.
+_BULK_IDS = uuid.UUID("5b0f3c1e-9a7d-4e42-8c1b-6d2f7a9e3b10")
+
+_IMAGE_COLUMNS = (
+    "id, name, status, owner, visibility, created, updated, min_disk, min_ram, size, "
+    "protected, disk_config, properties, saving_started, saving_seconds"
+)
+
+
+def utc_now() -> datetime:
+    """The default clock: the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime) -> str:
+    """A fixed-width UTC text form that sorts like the time it names."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def from_text(text: str) -> datetime:
+    """Inverse of :func:`to_text`."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image as Glance would hold it.
+
+    ``status`` is the Glance status (``queued``, ``saving``, ``active``, ``killed``...).
+    ``progress`` is set only for a snapshot this store is making (derived from the clock);
+    it is None for every other image, whose progress follows from its status.
+    """
+
+    id: str
+    name: str
+    status: str
+    owner: str
+    visibility: str
+    created: datetime
+    updated: datetime
+    min_disk: int
+    min_ram: int
+    size: int | None
+    protected: bool
+    disk_config: str | None
+    properties: dict[str, str | None] = field(default_factory=dict)
+    progress: int | None = None
+
+    def visible_to(self, tenant: str) -> bool:
+        """Whether ``tenant`` may see this image (its own, or a public one)."""
+        return self.owner == tenant or self.visibility == "public"
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """A server, only as much of it as snapshots need."""
+
+    id: str
+    name: str
+    tenant: str
+    status: str
+    image_id: str | None
+    created: datetime
+
+
+class ImageNotFound(LookupError):
+    """No image with that id is visible to the tenant."""
+
+
+class ImageProtected(PermissionError):
+    """The image is protected (or not the tenant's own) and cannot be deleted."""
+
+
+class ServerNotFound(LookupError):
+    """No server with that id belongs to the tenant."""
+
+
+class SnapshotInProgress(RuntimeError):
+    """The server is already being snapshotted (Nova's task_state image_snapshot)."""
+
+
+class Store:
+    """Images and servers in sqlite.
+
+    :param path: a database file, or ``":memory:"`` for a store that lives as long as the object.
+    :param clock: returns the current time (timezone-aware); tests of the store may pass a fake one.
+    """
+
+    def __init__(self, path: str = ":memory:", clock: Clock = utc_now) -> None:
+        self.path = path
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.executescript(_SCHEMA)
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def now(self) -> datetime:
+        """The store's notion of the current time."""
+        return self._clock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def reset(self) -> None:
+        """Forget every image, server and fact."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM images")
+            conn.execute("DELETE FROM servers")
+            conn.execute("DELETE FROM facts")
+
+    def is_seeded(self) -> bool:
+        """Whether :meth:`mark_seeded` was called since the last reset."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM facts WHERE key = 'seeded'").fetchone()
+        return row is not None
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no image and no server."""
+        with self._lock:
+            row = self._conn.execute("SELECT (SELECT count(*) FROM images) + (SELECT count(*) FROM servers)").fetchone()
+        return bool(row[0] == 0)
+
+    def mark_seeded(self) -> None:
+        """Remember that the seed data went in, so a restart on the same file does not redo it."""
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO facts (key, value) VALUES ('seeded', '1')")
+
+    # -- images ---------------------------------------------------------------------------------
+
+    def add_image(
+        self,
+        *,
+        name: str,
+        owner: str,
+        status: str = "active",
+        image_id: str | None = None,
+        visibility: str = "private",
+        created: datetime | None = None,
+        updated: datetime | None = None,
+        min_disk: int = 0,
+        min_ram: int = 0,
+        size: int | None = None,
+        protected: bool = False,
+        disk_config: str | None = None,
+        properties: Mapping[str, str | None] | None = None,
+    ) -> ImageRecord:
+        """Add one image and return it. Ids are random uuids unless given."""
+        created = created or self.now()
+        row = (
+            image_id or str(uuid.uuid4()),
+            name,
+            status,
+            owner,
+            visibility,
+            to_text(created),
+            to_text(updated or created),
+            min_disk,
+            min_ram,
+            size,
+            int(protected),
+            disk_config,
+            json.dumps(dict(properties or {}), sort_keys=True),
+            None,
+            None,
+        )
+        with self._transaction() as conn:
+            conn.execute(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", row)
+        return self.get_image(owner, row[0])
+
+    def add_images_bulk(
+        self,
+        count: int,
+        *,
+        owner: str,
+        name_prefix: str = "bulk-image",
+        start: datetime | None = None,
+        status: str = "active",
+        visibility: str = "private",
+        min_disk: int = 0,
+        min_ram: int = 0,
+        size: int | None = None,
+        disk_config: str | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        id_seed: int = 0,
+    ) -> list[str]:
+        """Add ``count`` images in one transaction and return their ids.
+
+        Image ``i`` is named ``"<name_prefix>-<i>"`` (zero-padded) and created one second after
+        image ``i - 1``, starting at ``start``; ids are derived from ``id_seed`` and ``i``, so the
+        same call gives the same ids.
+        """
+        start = start or datetime(2020, 1, 1, tzinfo=UTC)
+        props = json.dumps(dict(properties or {}), sort_keys=True)
+        width = len(str(count))
+        rows = []
+        for i in range(count):
+            moment = to_text(start + timedelta(seconds=i))
+            rows.append(
+                (
+                    str(uuid.uuid5(_BULK_IDS, f"{id_seed}:{i}")),
+                    f"{name_prefix}-{i:0{width}d}",
+                    status,
+                    owner,
+                    visibility,
+                    moment,
+                    moment,
+                    min_disk,
+                    min_ram,
+                    size,
+                    0,
+                    disk_config,
+                    props,
+                    None,
+                    None,
+                )
+            )
+        with self._transaction() as conn:
+            conn.executemany(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", rows)
+        return [row[0] for row in rows]
+
+    def get_image(self, tenant: str, image_id: str) -> ImageRecord:
+        """The image ``image_id`` as ``tenant`` sees it; raises :class:`ImageNotFound`."""
+        with self._lock:
+            now = self._settle()
+            row = self._conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
+        if row is None:
+            raise ImageNotFound(image_id)
+        record = self._record(row, now)
+        if not record.visible_to(tenant):
+            raise ImageNotFound(image_id)
+        return record
+
+    def list_images(self, tenant: str) -> list[ImageRecord]:
+        """Every image ``tenant`` can see, newest first (created, then id, descending) like Nova."""
+        return list(self.iter_images(tenant))
+
+    def iter_images(self, tenant: str, after: str | None = None, batch: int = 500) -> Iterator[ImageRecord]:
+        """The images ``tenant`` can see, newest first, starting after the image ``after``.
+
+        Reads lazily in batches (keyset paging, so a caller that stops early reads little).
+        Raises :class:`ImageNotFound` (when first advanced) if ``after`` is not visible.
+        """
+        cursor: tuple[str, str] | None = None
+        if after is not None:
+            marker = self.get_image(tenant, after)
+            cursor = (to_text(marker.created), marker.id)
+        while True:
+            with self._lock:
+                now = self._settle()
+                if cursor is None:
+                    rows = self._conn.execute(
+                        f"SELECT {_IMAGE_COLUMNS} FROM images "
+                        "WHERE (owner = ? OR visibility = 'public') "
+                        "ORDER BY created DESC, id DESC LIMIT ?",
+                        (tenant, batch),
+                    ).fetchall()
+                else:
+                    rows = self._conn.execute(
+                        f"SELECT {_IMAGE_COLUMNS} FROM images "
+                        "WHERE (owner = ? OR visibility = 'public') "
+                        "AND (created < ? OR (created = ? AND id < ?)) "
+                        "ORDER BY created DESC, id DESC LIMIT ?",
+                        (tenant, cursor[0], cursor[0], cursor[1], batch),
+                    ).fetchall()
+            for row in rows:
+                yield self._record(row, now)
+            if len(rows) < batch:
+                return
+            cursor = (rows[-1][5], rows[-1][0])
+
+    def delete_image(self, tenant: str, image_id: str) -> None:
+        """Delete an image of ``tenant``.
+
+        Raises :class:`ImageNotFound` if the tenant cannot see it, :class:`ImageProtected` if it is
+        protected or belongs to someone else (a public image of another owner).
+        """
+        with self._transaction() as conn:
+            record = self.get_image(tenant, image_id)
+            if record.protected or record.owner != tenant:
+                raise ImageProtected(image_id)
+            conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    def create_snapshot(
+        self,
+        tenant: str,
+        server_id: str,
+        name: str,
+        metadata: Mapping[str, str] | None = None,
+        saving_seconds: float = 3.0,
+        size: int = 2_147_483_648,
+    ) -> ImageRecord:
+        """Start a snapshot of a server: an image that is ``saving`` for ``saving_seconds``.
+
+        The new image carries ``image_type=snapshot`` and ``instance_uuid=<server>``, the OS
+        properties of the server's own image, then ``metadata``. Raises :class:`ServerNotFound`,
+        or :class:`SnapshotInProgress` while an earlier snapshot of the server is saving.
+        """
+        with self._transaction() as conn:
+            server = self.get_server(tenant, server_id)
+            if self.snapshot_in_progress(tenant, server_id):
+                raise SnapshotInProgress(server_id)
+            properties: dict[str, str | None] = {}
+            base = conn.execute(
+                "SELECT properties, min_disk, disk_config FROM images WHERE id = ?",
+                (server.image_id,),
+            ).fetchone()
+            min_disk, disk_config = 0, None
+            if base is not None:
+                inherited = json.loads(base[0])
+                for key in ("os_type", "os_distro", "os_version", "auto_disk_config"):
+                    if key in inherited:
+                        properties[key] = inherited[key]
+                min_disk, disk_config = base[1], base[2]
+                properties["base_image_ref"] = server.image_id
+            properties.update(metadata or {})
+            properties["image_type"] = "snapshot"
+            properties["instance_uuid"] = server.id
+            started = self.now()
+            row = (
+                str(uuid.uuid4()),
+                name,
+                "saving",
+                tenant,
+                "private",
+                to_text(started),
+                to_text(started),
+                min_disk,
+                0,
+                size,
+                0,
+                disk_config,
+                json.dumps(properties, sort_keys=True),
+                started.timestamp(),
+                max(0.0, float(saving_seconds)),
+            )
+            conn.execute(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", row)
+        return self.get_image(tenant, row[0])
+
+    def snapshot_in_progress(self, tenant: str, server_id: str) -> bool:
+        """Whether a snapshot of the server started by :meth:`create_snapshot` is still saving."""
+        with self._lock:
+            self._settle()
+            rows = self._conn.execute(
+                "SELECT properties FROM images WHERE owner = ? AND status = 'saving' AND saving_started IS NOT NULL",
+                (tenant,),
+            ).fetchall()
+        return any(json.loads(row[0]).get("instance_uuid") == server_id for row in rows)
+
+    def _settle(self) -> datetime:
+        """Write ``active`` for snapshots whose saving time is over; return the time used."""
+        now = self.now()
+        finished = self._conn.execute(
+            "SELECT id, saving_started + saving_seconds FROM images "
+            "WHERE status = 'saving' AND saving_started IS NOT NULL "
+            "AND saving_started + saving_seconds <= ?",
+            (now.timestamp(),),
+        ).fetchall()
+        for image_id, done_at in finished:
+            done = to_text(datetime.fromtimestamp(done_at, UTC))
+            self._conn.execute(
+                "UPDATE images SET status = 'active', updated = ?, saving_started = NULL WHERE id = ?",
+                (done, image_id),
+            )
+        return now
+
+    @staticmethod
+    def _record(row: Sequence[Any], now: datetime) -> ImageRecord:
+        (
+            image_id,
+            name,
+            status,
+            owner,
+            visibility,
+            created,
+            updated,
+            min_disk,
+            min_ram,
+            size,
+            protected,
+            disk_config,
+            properties,
+            saving_started,
+            saving_seconds,
+        ) = row
+        progress = None
+        if status == "saving" and saving_started is not None:
+            elapsed = now.timestamp() - saving_started
+            if elapsed < saving_seconds:
+                progress = max(0, min(99, int(100 * elapsed / saving_seconds)))
+                size = None
+            else:
+                status = "active"
+        return ImageRecord(
+            id=image_id,
+            name=name,
+            status=status,
+            owner=owner,
+            visibility=visibility,
+            created=from_text(created),
+            updated=from_text(updated),
+            min_disk=min_disk,
+            min_ram=min_ram,
+            size=size,
+            protected=bool(protected),
+            disk_config=disk_config,
+            properties=json.loads(properties),
+            progress=progress,
+        )
+
+    # -- servers --------------------------------------------------------------------------------
+
+    def add_server(
+        self,
+        *,
+        name: str,
+        tenant: str,
+        status: str = "ACTIVE",
+        server_id: str | None = None,
+        image_id: str | None = None,
+        created: datetime | None = None,
+    ) -> ServerRecord:
+        """Add a server and return it."""
+        record = ServerRecord(
+            id=server_id or str(uuid.uuid4()),
+            name=name,
+            tenant=tenant,
+            status=status,
+            image_id=image_id,
+            created=created or self.now(),
+        )
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO servers (id, name, tenant, status, image_id, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.name,
+                    record.tenant,
+                    record.status,
+                    record.image_id,
+                    to_text(record.created),
+                ),
+            )
+        return record
+
+    def list_servers(self, tenant: str) -> list[ServerRecord]:
+        """The tenant's servers, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, name, tenant, status, image_id, created FROM servers "
+                "WHERE tenant = ? ORDER BY created DESC, id DESC",
+                (tenant,),
+            ).fetchall()
+        return list(_servers(rows))
+
+    def get_server(self, tenant: str, server_id: str) -> ServerRecord:
+        """The tenant's server ``server_id``; raises :class:`ServerNotFound`."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, name, tenant, status, image_id, created FROM servers WHERE id = ? AND tenant = ?",
+                (server_id, tenant),
+            ).fetchall()
+        for server in _servers(rows):
+            return server
+        raise ServerNotFound(server_id)
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _servers(rows: Iterable[Sequence[Any]]) -> Iterator[ServerRecord]:
+    for server_id, name, tenant, status, image_id, created in rows:
+        yield ServerRecord(server_id, name, tenant, status, image_id, from_text(created))

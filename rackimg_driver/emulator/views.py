@@ -1,0 +1,120 @@
+"""Store records -> the JSON Nova (and Rackspace) answer with.
+
+Pure functions: no HTTP, no sqlite. ``Links`` carries what the URLs of one request need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .store import UTC, ImageRecord, ServerRecord
+
+# How Nova turns a Glance status into its own status and progress
+# (nova/api/openstack/compute/views/images.py).
+_NOVA_STATUS: dict[str, tuple[str, int]] = {
+    "active": ("ACTIVE", 100),
+    "queued": ("SAVING", 25),
+    "saving": ("SAVING", 50),
+    "deleted": ("DELETED", 0),
+    "pending_delete": ("DELETED", 0),
+    "killed": ("ERROR", 0),
+}
+
+
+def nova_status(record: ImageRecord) -> tuple[str, int]:
+    """The Nova status and progress of an image; anything unknown is UNKNOWN/0."""
+    status, progress = _NOVA_STATUS.get(record.status, ("UNKNOWN", 0))
+    if record.progress is not None:
+        progress = record.progress
+    return status, progress
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with a trailing Z and whole seconds, as Nova prints times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the URLs of one answer are made of.
+
+    :param root: scheme, host and port, e.g. ``http://127.0.0.1:8080``.
+    :param prefix: the compute path the request came in on, e.g. ``/v2/123456`` or ``/v2.1``.
+    """
+
+    root: str
+    prefix: str
+
+    @property
+    def bookmark_prefix(self) -> str:
+        """The prefix without its version segment (``/v2/123456`` -> ``/123456``)."""
+        parts = self.prefix.strip("/").split("/")
+        return "/" + "/".join(parts[1:]) if len(parts) > 1 else ""
+
+    def resource(self, collection: str, resource_id: str) -> list[dict[str, str]]:
+        path = f"{collection}/{resource_id}"
+        return [
+            {"rel": "self", "href": f"{self.root}{self.prefix}/{path}"},
+            {"rel": "bookmark", "href": f"{self.root}{self.bookmark_prefix}/{path}"},
+        ]
+
+    def image(self, image_id: str) -> list[dict[str, str]]:
+        return [
+            *self.resource("images", image_id),
+            {
+                "rel": "alternate",
+                "type": "application/vnd.openstack.image",
+                "href": f"{self.root}/images/{image_id}",
+            },
+        ]
+
+
+def image_summary(record: ImageRecord, links: Links) -> dict[str, Any]:
+    """An item of ``GET /images``."""
+    return {"id": record.id, "name": record.name, "links": links.image(record.id)}
+
+
+def image_detail(record: ImageRecord, links: Links) -> dict[str, Any]:
+    """An item of ``GET /images/detail``, or the body of ``GET /images/{id}`` under ``image``."""
+    status, progress = nova_status(record)
+    body: dict[str, Any] = {
+        "id": record.id,
+        "name": record.name,
+        "status": status,
+        "progress": progress,
+        "created": iso_z(record.created),
+        "updated": iso_z(record.updated),
+        "minDisk": record.min_disk,
+        "minRam": record.min_ram,
+        "OS-EXT-IMG-SIZE:size": record.size,
+        "metadata": dict(record.properties),
+        "links": links.image(record.id),
+    }
+    if record.disk_config is not None:
+        body["OS-DCF:diskConfig"] = record.disk_config
+    server_id = record.properties.get("instance_uuid")
+    if server_id:
+        body["server"] = {"id": server_id, "links": links.resource("servers", server_id)}
+    return body
+
+
+def server_summary(record: ServerRecord, links: Links) -> dict[str, Any]:
+    """An item of ``GET /servers``."""
+    return {"id": record.id, "name": record.name, "links": links.resource("servers", record.id)}
+
+
+def server_detail(record: ServerRecord, links: Links) -> dict[str, Any]:
+    """An item of ``GET /servers/detail``, or the body of ``GET /servers/{id}`` under ``server``."""
+    image: dict[str, Any] | str = ""
+    if record.image_id:
+        image = {"id": record.image_id, "links": links.resource("images", record.image_id)[1:]}
+    return {
+        **server_summary(record, links),
+        "status": record.status,
+        "tenant_id": record.tenant,
+        "created": iso_z(record.created),
+        "updated": iso_z(record.created),
+        "image": image,
+    }
