@@ -4,7 +4,7 @@ OpenStack Nova images API."""
 from __future__ import annotations
 
 from rackimg_driver.driver import RACKSPACE_REGIONS, RackImgNodeDriver
-from rackimg_driver.errors import InvalidResponseError, PagingError
+from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
 from rackimg_driver.filters import FILTER_KEYS
 from rackimg_driver.mapping import EXTRA_KEYS
 from rackimg_driver.registration import PROVIDER_NAME, register
@@ -18,6 +18,8 @@ __all__ = [
     "Dialect",
     "ImageState",
     "ImageType",
+    "ImageWaitError",
+    "ImageWaitTimeout",
     "InvalidResponseError",
     "PagingError",
     "RackImgNodeDriver",

@@ -11,10 +11,10 @@ The handler honours :class:`DropConnection` by closing the socket without writin
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -383,6 +383,30 @@ def serve(
 ) -> None:
     """Run a local cloud in the foreground until Ctrl-C, printing where it is and how to log in."""
     out = out or sys.stdout
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    # A handler, not KeyboardInterrupt: Ctrl-C (or SIGTERM) then stops cleanly wherever the
+    # main thread happens to be, even before the banner is out.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _serve_until(stopping, dialect, state, host, port, out, kwargs)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve_until(
+    stopping: threading.Event,
+    dialect: str,
+    state: str | None,
+    host: str,
+    port: int,
+    out: TextIO,
+    kwargs: dict[str, Any],
+) -> None:
     with LocalCloud(dialect, state, host=host, port=port, **kwargs) as cloud:
         print(f"rackimg emulator ({cloud.dialect}) listening on {cloud.url}", file=out)
         print(f"  compute endpoint: {cloud.compute_url}", file=out)
@@ -390,8 +414,6 @@ def serve(
         for key, value in cloud.driver_kwargs.items():
             print(f"  {key} = {value}", file=out)
         print("Press Ctrl-C to stop.", file=out, flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", file=out)
+        while not stopping.wait(0.2):
+            pass
+        print("stopping", file=out, flush=True)
