@@ -4,7 +4,7 @@ OpenStack Nova images API."""
 from __future__ import annotations
 
 from rackimg_driver.driver import RACKSPACE_REGIONS, RackImgNodeDriver
-from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
+from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError, TransportError
 from rackimg_driver.filters import FILTER_KEYS
 from rackimg_driver.mapping import EXTRA_KEYS
 from rackimg_driver.registration import PROVIDER_NAME, register
@@ -23,6 +23,7 @@ __all__ = [
     "InvalidResponseError",
     "PagingError",
     "RackImgNodeDriver",
+    "TransportError",
     "register",
 ]
 

@@ -50,6 +50,8 @@ SETTINGS = {
     "domain": "RACKIMG_DOMAIN",
     "token": "RACKIMG_TOKEN",
     "base_url": "RACKIMG_BASE_URL",
+    "retries": "RACKIMG_RETRIES",
+    "http_timeout": "RACKIMG_HTTP_TIMEOUT",
 }
 
 CLOUDS = ("rackspace", "openstack", "local")
@@ -105,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_argument("--domain", help="identity domain name ($RACKIMG_DOMAIN)")
     account.add_argument("--token", help="a fixed token, with --base-url ($RACKIMG_TOKEN)")
     account.add_argument("--base-url", dest="base_url", help="the compute endpoint ($RACKIMG_BASE_URL)")
+    transport = parser.add_argument_group("retries and timeouts")
+    transport.add_argument(
+        "--retries",
+        help="retries after a failed try (rate limits, 5xx, lost connections); 0 = none (default 4) ($RACKIMG_RETRIES)",
+    )
+    transport.add_argument(
+        "--http-timeout",
+        dest="http_timeout",
+        help="seconds to wait for a connection and for each answer (default 10 and 60) ($RACKIMG_HTTP_TIMEOUT)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -225,6 +237,7 @@ def _driver_kwargs(settings: dict[str, str]) -> dict[str, Any]:
         kwargs["region"] = settings.get("region")
         if settings.get("region"):
             kwargs["ex_force_service_region"] = settings["region"]
+    kwargs.update(_transport_kwargs(settings))
     optional = {
         "auth_url": "ex_force_auth_url",
         "auth_version": "ex_force_auth_version",
@@ -235,6 +248,23 @@ def _driver_kwargs(settings: dict[str, str]) -> dict[str, Any]:
     for key, argument in optional.items():
         if settings.get(key):
             kwargs[argument] = settings[key]
+    return kwargs
+
+
+def _transport_kwargs(settings: dict[str, str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if "retries" in settings:
+        try:
+            kwargs["ex_max_retries"] = int(settings["retries"])
+        except ValueError:
+            raise CommandError(f"--retries must be a whole number, got {settings['retries']!r}", 2) from None
+    if "http_timeout" in settings:
+        try:
+            kwargs["timeout"] = float(settings["http_timeout"])
+        except ValueError:
+            raise CommandError(
+                f"--http-timeout must be a number of seconds, got {settings['http_timeout']!r}", 2
+            ) from None
     return kwargs
 
 
@@ -249,7 +279,7 @@ def _driver(args: argparse.Namespace) -> Iterator[RackImgNodeDriver]:
         data = _data_dir()
         data.mkdir(parents=True, exist_ok=True)
         with LocalCloud("rackspace", str(data / "local-cloud.sqlite")) as cloud:
-            yield RackImgNodeDriver(**cloud.driver_kwargs)
+            yield RackImgNodeDriver(**cloud.driver_kwargs, **_transport_kwargs(settings))
         return
     yield RackImgNodeDriver(**_driver_kwargs(settings))
 
@@ -518,7 +548,7 @@ def _failure(error: BaseException) -> tuple[str, int]:
     if isinstance(error, ImageWaitError):
         return error.message, 6
     if isinstance(error, LibcloudError):
-        return str(error.value), 1
+        return str(error), 1
     if isinstance(error, OSError):
         return f"{type(error).__name__}: {error}", 1
     return f"{type(error).__name__}: {error}", 1

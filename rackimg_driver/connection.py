@@ -13,14 +13,16 @@ import time
 from email.utils import mktime_tz, parsedate_tz
 from typing import Any
 
+import requests
 from libcloud.common.base import Response
-from libcloud.common.exceptions import RateLimitReachedError
+from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
 from libcloud.common.openstack import OpenStackBaseConnection
 from libcloud.common.rackspace import AUTH_URL as RACKSPACE_AUTH_URL
-from libcloud.common.types import InvalidCredsError
+from libcloud.common.types import InvalidCredsError, MalformedResponseError
 from libcloud.utils.loggingconnection import LoggingConnection
 
-from rackimg_driver.errors import InvalidResponseError, excerpt
+from rackimg_driver.errors import InvalidResponseError, TransportError, excerpt
+from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect
 
 __all__ = [
@@ -136,7 +138,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     ``region``; OpenStack: type ``compute``) and, for upstream Nova, the compute
     microversion header. A 401 clears the cached token, re-authenticates once and
     repeats the request, so a token that expires in the middle of a listing costs
-    one extra request and no images.
+    one extra request and no images. Failures worth another try are retried per
+    ``retry`` (see :mod:`rackimg_driver.retry`).
     """
 
     responseCls = RackImgResponse
@@ -150,9 +153,12 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         *args: Any,
         dialect: Dialect = Dialect.RACKSPACE,
         region: str | None = None,
+        retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         self.dialect = dialect
+        self.retry = retry or RetryPolicy()
+        self.attempts = 0
         if dialect == Dialect.RACKSPACE:
             self.auth_url = RACKSPACE_AUTH_URL
             self.service_name = RACKSPACE_SERVICE_NAME  # type: ignore[assignment]
@@ -196,13 +202,75 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
             headers["OpenStack-API-Version"] = f"compute {NOVA_MICROVERSION}"
         return headers
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().request(*args, **kwargs)
-        except TokenRejectedError:
-            if self._ex_force_auth_token is not None:
-                raise
-            # The token expired or was revoked: authenticate anew and ask once more.
-            self.get_auth_class().clear_cached_auth_context()
-            self.auth_token = None  # type: ignore[assignment]
-            return super().request(*args, **kwargs)
+    def request(  # type: ignore[override]
+        self,
+        action: str,
+        params: Any = None,
+        data: Any = "",
+        headers: Any = None,
+        method: str = "GET",
+        raw: bool = False,
+    ) -> Any:
+        """Send one API request, retrying per :attr:`retry` and re-authenticating once on a 401.
+
+        ``attempts`` is set to the number of tries the request took, so a caller can
+        tell a 404 on a retried DELETE (the first try did it) from a 404 on the first.
+        """
+        started = time.monotonic()
+        self.attempts = 0
+        reauthenticated = False
+        while True:
+            self.attempts += 1
+            try:
+                return super().request(action, params=params, data=data, headers=headers, method=method, raw=raw)
+            except TokenRejectedError:
+                if self._ex_force_auth_token is not None or reauthenticated:
+                    raise
+                # The token expired or was revoked: authenticate anew and ask once more.
+                reauthenticated = True
+                self.get_auth_class().clear_cached_auth_context()
+                self.auth_token = None  # type: ignore[assignment]
+                self.attempts -= 1
+                continue
+            except InvalidResponseError as error:
+                failure: Exception = error
+                # A body cut short or replaced by a proxy's page: a read can simply be asked again.
+                status = None if method.upper() in ("GET", "HEAD") else error.code
+                retry_after = None
+            except MalformedResponseError as error:
+                # libcloud's identity classes put the whole body in the error: it may hold a token.
+                raise InvalidResponseError(
+                    "the identity service's answer is not understood", None, redact(str(error.body))
+                ) from None
+            except BaseHTTPError as error:
+                failure, status = error, int(error.code)
+                retry_after = getattr(error, "retry_after", None) or retry_after_seconds(
+                    (error.headers or {}).get("retry-after")
+                )
+            except requests.exceptions.RequestException as error:
+                failure = TransportError(method, action, error)
+                status = None
+                retry_after = None
+                if isinstance(error, requests.exceptions.SSLError):
+                    raise _gave_up(failure, self.attempts) from error
+            if self.attempts >= self.retry.attempts or not self.retry.may_retry(method, status):
+                raise _gave_up(failure, self.attempts) from (None if failure.__cause__ is None else failure.__cause__)
+            wait = self.retry.delay(self.attempts, retry_after)
+            if wait is None or time.monotonic() - started + wait > self.retry.total:
+                raise _gave_up(failure, self.attempts)
+            time.sleep(wait)
+
+
+def _gave_up(error: Exception, attempts: int) -> Exception:
+    """The last error, its message saying how many attempts were made."""
+    if attempts > 1:
+        suffix = f" (gave up after {attempts} attempts)"
+        message = f"{getattr(error, 'message', None) or error}{suffix}"
+        if hasattr(error, "message"):
+            error.message = message
+        if hasattr(error, "value"):
+            error.value = message
+        error.args = (message,)
+    if hasattr(error, "attempts"):
+        error.attempts = attempts
+    return error

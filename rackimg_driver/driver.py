@@ -17,6 +17,7 @@ from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
 from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
 from rackimg_driver.mapping import brief_image, image_from_api, images_from_page, trim_to_brief
+from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
 
 __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
@@ -92,6 +93,15 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     :param ex_dialect: ``"rackspace"`` (default) or ``"openstack"`` (upstream Nova,
         compute microversion 2.1).
     :param ex_page_size: Images per request; by default as many as the server allows.
+    :param ex_max_retries: Retries after a failed try (0 turns retrying off); see
+        :mod:`rackimg_driver.retry` for which failures are retried.
+    :param ex_retry_backoff: The first wait between tries, in seconds; it doubles
+        each time, with jitter, unless the server sends Retry-After.
+    :param ex_retry_max_delay: The longest single wait, in seconds.
+    :param ex_retry_total: Seconds one request may take with all its retries.
+    :param ex_connect_timeout: Seconds to wait for a connection (when ``timeout``
+        is not given).
+    :param ex_read_timeout: Seconds to wait for an answer (when ``timeout`` is not given).
 
     The OpenStack options (``ex_force_auth_url``, ``ex_force_auth_version``,
     ``ex_force_auth_token``, ``ex_force_base_url``, ``ex_tenant_name``,
@@ -118,9 +128,21 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         region: str | None = "dfw",
         ex_dialect: Dialect | str = Dialect.RACKSPACE,
         ex_page_size: int | None = None,
+        ex_max_retries: int = 4,
+        ex_retry_backoff: float = 0.5,
+        ex_retry_max_delay: float = 30.0,
+        ex_retry_total: float = 120.0,
+        ex_connect_timeout: float = 10.0,
+        ex_read_timeout: float = 60.0,
         **kwargs: Any,
     ) -> None:
         dialect = _dialect(ex_dialect)
+        self.retry = RetryPolicy.from_arguments(ex_max_retries, ex_retry_backoff, ex_retry_max_delay, ex_retry_total)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (
+                _seconds("ex_connect_timeout", ex_connect_timeout),
+                _seconds("ex_read_timeout", ex_read_timeout),
+            )
         if dialect == Dialect.RACKSPACE:
             if not isinstance(region, str) or region.lower() not in RACKSPACE_REGIONS:
                 raise ValueError(
@@ -152,6 +174,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         kwargs: dict[str, Any] = self.openstack_connection_kwargs()
         kwargs["dialect"] = self.dialect
         kwargs["region"] = self.region
+        kwargs["retry"] = self.retry
         return kwargs
 
     # -- listing -------------------------------------------------------------
@@ -201,6 +224,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     ) -> Iterator[NodeImage]:
         action = "/images/detail" if plan.detailed else "/images"
         remaining = limit
+        first_marker = marker
         markers_followed: set[str] = set()
         previous_page: set[str] = set()
         while True:
@@ -212,7 +236,14 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 page_limit = min(page_limit or remaining, remaining)
             if page_limit is not None:
                 params["limit"] = str(page_limit)
-            response = self.connection.request(action, params=params)
+            try:
+                response = self.connection.request(action, params=params)
+            except BaseHTTPError as error:
+                if error.code == 400 and marker is not None and marker == first_marker:
+                    raise BaseHTTPError(
+                        400, f"unknown marker {marker!r}: the server refused it ({error.message})", error.headers
+                    ) from error
+                raise
             items, next_href = images_from_page(response.object, response.status)
             this_page: set[str] = set()
             for item in items:
@@ -271,10 +302,16 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         """Delete an image (a NodeImage, or its id). True when the server answers 204.
 
         :raises BaseHTTPError: 404 for no such image, 403 for a protected image
-            or one that is not yours.
+            or one that is not yours. When a try's answer was lost and a retry finds
+            the image gone, the image counts as deleted.
         """
         image_id = _image_id(node_image, "node_image")
-        response = self.connection.request(f"/images/{quote(image_id, safe='')}", method="DELETE")
+        try:
+            response = self.connection.request(f"/images/{quote(image_id, safe='')}", method="DELETE")
+        except BaseHTTPError as error:
+            if error.code == 404 and getattr(self.connection, "attempts", 1) > 1:
+                return True  # an earlier try deleted it; its answer was lost
+            raise
         return int(response.status) == 204
 
     # -- making images -------------------------------------------------------

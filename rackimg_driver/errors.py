@@ -7,7 +7,7 @@ from typing import Any
 
 from libcloud.common.types import LibcloudError, MalformedResponseError
 
-__all__ = ["ImageWaitError", "ImageWaitTimeout", "InvalidResponseError", "PagingError", "excerpt"]
+__all__ = ["ImageWaitError", "ImageWaitTimeout", "InvalidResponseError", "PagingError", "TransportError", "excerpt"]
 
 _EXCERPT_CHARS = 200
 
@@ -77,3 +77,21 @@ class ImageWaitError(LibcloudError):
 
 class ImageWaitTimeout(ImageWaitError):
     """The wait ran out of time; ``state`` and ``image`` are the last seen."""
+
+
+class TransportError(LibcloudError):
+    """No answer came: the connection failed, was dropped, or timed out.
+
+    ``method`` and ``path`` name the request, ``attempts`` how many tries were made;
+    the requests exception is the ``__cause__``.
+    """
+
+    def __init__(self, method: str, path: str, error: BaseException) -> None:
+        self.method = method
+        self.path = path
+        self.attempts = 1
+        self.message = f"{method} {path}: no answer ({type(error).__name__}: {excerpt(str(error), 160)})"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message

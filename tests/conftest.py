@@ -16,6 +16,8 @@ PASSWORD = "pass-word-9876543210"
 TENANT = "123456"
 TOKEN = "token-aaaaaaaaaaaaaaaaaaaaaaaa"
 REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
+# Retries as by default, but with waits short enough for a test run.
+FAST_RETRIES = {"ex_retry_backoff": 0.001, "ex_retry_max_delay": 0.05}
 
 
 def compute_path(region: str = "DFW") -> str:
@@ -120,6 +122,7 @@ def make_driver(server: FixedServer, identity: Identity) -> Callable[..., RackIm
             }
         else:
             kwargs = {"key": USER, "secret": API_KEY, "ex_force_auth_url": server.url, "region": "dfw"}
+        kwargs.update(FAST_RETRIES)
         kwargs.update(overrides)
         return RackImgNodeDriver(**kwargs)
 

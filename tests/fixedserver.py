@@ -46,6 +46,9 @@ class Answer:
 
 Responder = Callable[[Seen], Answer]
 
+#: Answer with this to close the connection without a word (after doing the work, if any).
+HANG_UP = Answer(-1)
+
 
 class FixedServer:
     """Routes ``(method, path)`` to an :class:`Answer` or a function of the request."""
@@ -83,6 +86,9 @@ class FixedServer:
                     if responder
                     else Answer(404, {"itemNotFound": {"code": 404, "message": "no route"}})
                 )
+                if answer is HANG_UP:
+                    self.close_connection = True  # no answer at all: the client sees the connection drop
+                    return
                 payload, headers = answer.encode()
                 self.send_response(answer.status)
                 for name, value in headers.items():

@@ -1,5 +1,5 @@
 """The driver against the local cloud, in both dialects: filters mean the same everywhere,
-snapshots are made and waited for, and each fault mode reaches the caller as a clear error."""
+and snapshots are made and waited for. Fault modes are in test_reliability.py."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-import requests
-from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeImage
 from libcloud.compute.types import NodeState
 
-from rackimg_driver import ImageState, ImageType, InvalidResponseError, RackImgNodeDriver
+from rackimg_driver import ImageState, ImageType, RackImgNodeDriver
 from rackimg_driver.emulator import LocalCloud, seed
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout
 from rackimg_driver.filters import parse_timestamp
+from tests.conftest import FAST_RETRIES
 
 DIALECTS = ("rackspace", "openstack")
 
@@ -35,7 +35,7 @@ def cloud(request) -> Iterator[LocalCloud]:
 
 
 def driver_for(cloud: LocalCloud, **kwargs) -> RackImgNodeDriver:
-    return RackImgNodeDriver(**{**cloud.driver_kwargs, **kwargs})
+    return RackImgNodeDriver(**{**cloud.driver_kwargs, **FAST_RETRIES, **kwargs})
 
 
 def matches(image: NodeImage, filters: dict) -> bool:
@@ -256,55 +256,6 @@ def test_wait_for_deleted_accepts_an_image_that_disappears(cloud: LocalCloud) ->
 def test_wait_refuses_bad_arguments(cloud: LocalCloud, kwargs, named) -> None:
     with pytest.raises(ValueError, match=named):
         driver_for(cloud).ex_wait_for_image(seed.SNAPSHOT_ACTIVE_ID, **kwargs)
-
-
-# -- fault modes, as the caller sees them (retries come with the reliability work) ----------
-
-
-def test_rate_limit_reaches_the_caller_with_retry_after(cloud: LocalCloud) -> None:
-    cloud.faults.set_rate_limit(status=413, retry_after=9, count=1)
-    with pytest.raises(RateLimitReachedError) as raised:
-        driver_for(cloud).list_images()
-    assert (raised.value.code, raised.value.retry_after) == (413, 9.0)
-
-
-def test_an_injected_500_is_a_base_http_error(cloud: LocalCloud) -> None:
-    cloud.faults.set_errors(statuses=[503], count=1)
-    with pytest.raises(BaseHTTPError) as raised:
-        driver_for(cloud).list_images()
-    assert raised.value.code == 503
-
-
-@pytest.mark.parametrize("kind", ["html", "truncated"])
-def test_a_body_that_is_not_json_is_an_invalid_response(cloud: LocalCloud, kind: str) -> None:
-    cloud.faults.set_bad_body(kind=kind, status=200, count=1)
-    with pytest.raises(InvalidResponseError) as raised:
-        driver_for(cloud).list_images()
-    assert raised.value.code == 200
-
-
-def test_a_dropped_connection_is_a_connection_error(cloud: LocalCloud) -> None:
-    driver = driver_for(cloud)
-    driver.list_images(ex_filters={"limit": 1})
-    cloud.faults.set_drop(count=1)
-    with pytest.raises(requests.exceptions.ConnectionError):
-        driver.list_images()
-
-
-def test_a_slow_answer_past_the_timeout_is_a_timeout(cloud: LocalCloud) -> None:
-    driver = driver_for(cloud, timeout=0.3)
-    driver.list_images(ex_filters={"limit": 1})
-    cloud.faults.set_delay(seconds=1.5, count=1)
-    with pytest.raises(requests.exceptions.Timeout):
-        driver.list_images()
-
-
-def test_a_token_that_expires_mid_listing_costs_nothing(cloud: LocalCloud) -> None:
-    driver = driver_for(cloud, ex_page_size=3)
-    expected = [i.id for i in driver.list_images()]
-    cloud.faults.set_token_expiry(after_requests=2)
-    assert [i.id for i in driver.list_images()] == expected
-    assert cloud.faults.injected().get("token_expiry", 0) >= 1
 
 
 def test_a_changes_since_datetime_matches_the_string_form(shared_cloud: LocalCloud) -> None:
