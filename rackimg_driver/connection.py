@@ -166,6 +166,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         else:
             self._auth_version = "3.x_password"
             self.service_region = region  # type: ignore[assignment]
+            if dialect == Dialect.GLANCE:
+                self.service_type = "image"  # type: ignore[assignment]
             # With a fixed token no identity call is made, but libcloud insists on an auth URL.
             if kwargs.get("ex_force_auth_token") and not kwargs.get("ex_force_auth_url"):
                 self.auth_url = kwargs["ex_force_base_url"]
@@ -177,6 +179,17 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} dialect={self.dialect.value} host={self.host!r}>"
+
+    @property
+    def images_path(self) -> str:
+        """Where the images are, relative to the endpoint: Nova's ``/images``, Glance's
+        ``/v2/images`` (or ``/images`` when the catalog's image endpoint ends in ``/v2``)."""
+        if self.dialect != Dialect.GLANCE:
+            return "/images"
+        if not self.request_path:
+            self._populate_hosts_and_request_paths()  # authenticates, if not done yet
+        root = (self.request_path or "").rstrip("/")
+        return "/images" if root.endswith("/v2") else "/v2/images"
 
     def _set_up_connection_info(self, url: str) -> None:
         # libcloud before 3.7 reconnects here before every request; keep the one

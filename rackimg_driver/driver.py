@@ -16,7 +16,14 @@ from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
 from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
-from rackimg_driver.mapping import brief_image, image_from_api, images_from_page, trim_to_brief
+from rackimg_driver.mapping import (
+    brief_image,
+    glance_image_from_api,
+    glance_images_from_page,
+    image_from_api,
+    images_from_page,
+    trim_to_brief,
+)
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
 
@@ -90,8 +97,9 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     :param secret: API key (Rackspace), password or application credential secret.
     :param region: Rackspace region (``dfw``, ``ord``, ``iad``, ``lon``, ``syd``,
         ``hkg``); in the ``openstack`` dialect, the catalog's region name, if any.
-    :param ex_dialect: ``"rackspace"`` (default) or ``"openstack"`` (upstream Nova,
-        compute microversion 2.1).
+    :param ex_dialect: ``"rackspace"`` (default), ``"openstack"`` (upstream Nova,
+        compute microversion 2.1) or ``"glance"`` (the Image service v2, the catalog's
+        ``image`` endpoint).
     :param ex_page_size: Images per request; by default as many as the server allows.
     :param ex_max_retries: Retries after a failed try (0 turns retrying off); see
         :mod:`rackimg_driver.retry` for which failures are retried.
@@ -116,6 +124,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     type = "rackimg"
     api_name = "rackimg"
     connectionCls = RackImgConnection
+    connection: RackImgConnection
     features: dict[str, list[str]] = {"create_node": []}
 
     def __init__(
@@ -159,8 +168,8 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         else:
             if not secret:
                 raise ValueError("secret (the API key or password) is required")
-            if dialect == Dialect.OPENSTACK and not kwargs.get("ex_force_auth_url"):
-                raise ValueError("ex_force_auth_url (the identity URL) is required in the openstack dialect")
+            if dialect != Dialect.RACKSPACE and not kwargs.get("ex_force_auth_url"):
+                raise ValueError(f"ex_force_auth_url (the identity URL) is required in the {dialect.value} dialect")
         self.dialect = dialect
         self.page_size = check_page_size(ex_page_size)
         openstack_options = {name: kwargs.pop(name) for name in list(kwargs) if name.startswith("ex_")}
@@ -222,7 +231,13 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         page_size: int | None,
         detailed: bool,
     ) -> Iterator[NodeImage]:
-        action = "/images/detail" if plan.detailed else "/images"
+        glance = self.dialect == Dialect.GLANCE
+        images_path = self.connection.images_path
+        # Glance lists every field in one call; Nova has a brief and a detailed listing.
+        action = images_path + ("/detail" if plan.detailed and not glance else "")
+        read_page = glance_images_from_page if glance else images_from_page
+        to_image = glance_image_from_api if glance else (image_from_api if plan.detailed else brief_image)
+        detailed_bodies = glance or plan.detailed
         remaining = limit
         first_marker = marker
         markers_followed: set[str] = set()
@@ -244,19 +259,16 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                         400, f"unknown marker {marker!r}: the server refused it ({error.message})", error.headers
                     ) from error
                 raise
-            items, next_href = images_from_page(response.object, response.status)
+            items, next_href = read_page(response.object, response.status)
             this_page: set[str] = set()
             for item in items:
-                if plan.detailed:
-                    image = image_from_api(item, self, response.status)
-                else:
-                    image = brief_image(item, self, response.status)
+                image = to_image(item, self, response.status)
                 if image.id in this_page or image.id in previous_page:
                     continue  # a server that repeats itself must not make us repeat
                 this_page.add(image.id)
                 if plan.check is not None and not plan.check(image):
                     continue
-                yield image if detailed or not plan.detailed else trim_to_brief(image)
+                yield image if detailed or not detailed_bodies else trim_to_brief(image)
                 if remaining is not None:
                     remaining -= 1
                     if remaining == 0:
@@ -292,8 +304,10 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         :raises BaseHTTPError: with code 404 when there is no such image.
         """
         image_id = _image_id(image_id, "image_id")
-        response = self.connection.request(f"/images/{quote(image_id, safe='')}")
+        response = self.connection.request(f"{self.connection.images_path}/{quote(image_id, safe='')}")
         body = response.object
+        if self.dialect == Dialect.GLANCE:
+            return glance_image_from_api(body, self, response.status)
         if not isinstance(body, dict) or "image" not in body:
             raise InvalidResponseError("the answer has no 'image'", response.status, body)
         return image_from_api(body["image"], self, response.status)
@@ -307,7 +321,8 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         """
         image_id = _image_id(node_image, "node_image")
         try:
-            response = self.connection.request(f"/images/{quote(image_id, safe='')}", method="DELETE")
+            path = f"{self.connection.images_path}/{quote(image_id, safe='')}"
+            response = self.connection.request(path, method="DELETE")
         except BaseHTTPError as error:
             if error.code == 404 and getattr(self.connection, "attempts", 1) > 1:
                 return True  # an earlier try deleted it; its answer was lost
@@ -334,6 +349,8 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         :raises ValueError: for a bad argument, before any request.
         :raises BaseHTTPError: 404 for no such server, 409 when the server is busy.
         """
+        if self.dialect == Dialect.GLANCE:
+            raise NotImplementedError("create_image is a compute API action: use the openstack or rackspace dialect")
         server_id = _server_id(node)
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")

@@ -261,9 +261,26 @@ def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan
     metadata and cannot count ``backup`` or server-made images without the
     property as snapshots, so ``type`` is not sent; it matches ``minDisk`` and
     ``minRam`` exactly instead of "at least", so they are not sent either.
+    Glance v2 (the ``glance`` dialect) is asked in its own words: see
+    :func:`_glance_params`.
     A detailed listing is always checked on the client; a brief listing is
     fetched detailed, then trimmed, when a filter was held back.
     """
+    if dialect == Dialect.GLANCE:
+        params, held_back = _glance_params(query)
+    else:
+        params, held_back = _nova_params(query, openstack=dialect == Dialect.OPENSTACK)
+    check = _matcher(query)
+    fetch_detailed = detailed or held_back
+    return QueryPlan(
+        params=params,
+        detailed=fetch_detailed,
+        check=check if fetch_detailed else None,
+        exact=not held_back,
+    )
+
+
+def _nova_params(query: ImageQuery, openstack: bool) -> tuple[dict[str, str], bool]:
     params: dict[str, str] = {}
     held_back = False
     if query.server is not None:
@@ -272,7 +289,6 @@ def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan
         params["name"] = query.name
     if query.changes_since is not None:
         params["changes-since"] = format_timestamp(query.changes_since)
-    openstack = dialect == Dialect.OPENSTACK
     if query.status is not None:
         if openstack and query.status != ImageState.ACTIVE:
             held_back = True
@@ -289,11 +305,33 @@ def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan
                 held_back = True
             else:
                 params[key] = str(value)
-    check = _matcher(query)
-    fetch_detailed = detailed or held_back
-    return QueryPlan(
-        params=params,
-        detailed=fetch_detailed,
-        check=check if fetch_detailed else None,
-        exact=not held_back,
-    )
+    return params, held_back
+
+
+# The one Glance status each state can be asked for; the others are checked on the client.
+_GLANCE_STATUS_FILTER = {ImageState.ACTIVE: "active", ImageState.ERROR: "killed"}
+
+
+def _glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
+    """Glance v2's own filters: ``name``; ``instance_uuid`` for the server; ``updated_at=gte:``
+    for changes-since; ``status`` where one Glance status is the whole state (ACTIVE is
+    ``active``, ERROR is ``killed``). SAVING (queued or saving), DELETED (deleted or
+    pending_delete), UNKNOWN (everything else), the type (an image without ``image_type``
+    may still be a snapshot) and minDisk/minRam (not filters in Glance) are checked on the
+    client."""
+    params: dict[str, str] = {}
+    held_back = False
+    if query.server is not None:
+        params["instance_uuid"] = query.server
+    if query.name is not None:
+        params["name"] = query.name
+    if query.changes_since is not None:
+        params["updated_at"] = "gte:" + format_timestamp(query.changes_since)
+    if query.status is not None:
+        if query.status in _GLANCE_STATUS_FILTER:
+            params["status"] = _GLANCE_STATUS_FILTER[query.status]
+        else:
+            held_back = True
+    if query.image_type is not None or query.min_disk is not None or query.min_ram is not None:
+        held_back = True
+    return params, held_back

@@ -11,7 +11,7 @@ from typing import Any, cast
 from libcloud.compute.base import NodeDriver, NodeImage
 
 from rackimg_driver.errors import InvalidResponseError
-from rackimg_driver.types import state_from_status, type_from_image
+from rackimg_driver.types import state_from_glance, state_from_status, type_from_image
 
 __all__ = ["EXTRA_KEYS", "brief_image", "image_from_api", "images_from_page", "trim_to_brief"]
 
@@ -140,4 +140,66 @@ def images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | No
                 next_href = href
     elif links is not None:
         raise InvalidResponseError("'images_links' is not a list", status, body)
+    return body["images"], next_href
+
+
+# Glance v2's own image fields; every other top-level key is a custom property.
+_GLANCE_CORE = frozenset(
+    {
+        "id", "name", "status", "visibility", "protected", "size", "virtual_size", "min_disk",
+        "min_ram", "created_at", "updated_at", "tags", "file", "self", "schema", "owner",
+        "disk_format", "container_format", "checksum", "os_hash_algo", "os_hash_value",
+        "os_hidden", "direct_url", "locations", "stores",
+    }
+)  # fmt: skip
+
+# Nova's OS-DCF:diskConfig, from the auto_disk_config property.
+_DISK_CONFIG = {"true": "AUTO", "false": "MANUAL", "disabled": "MANUAL"}
+
+
+def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
+    """Build a NodeImage from a Glance v2 image, with the same ``extra`` as from Nova.
+
+    ``status``, ``state`` and ``progress`` are what Nova would show (the Glance status
+    itself stays in ``glance_status``); ``metadata`` holds the custom properties.
+    """
+    image_id, name = _identity(data, status)
+    properties = {
+        key: value for key, value in data.items() if key not in _GLANCE_CORE and not key.startswith("os_glance")
+    }
+    server_id = _as_str(properties.get("instance_uuid")) or None
+    state, progress = state_from_glance(data.get("status"))
+    auto_disk = properties.get("auto_disk_config")
+    self_link = data.get("self")
+    extra = {
+        "visibility": _as_str(data.get("visibility")),
+        "updated": _as_str(data.get("updated_at")),
+        "created": _as_str(data.get("created_at")),
+        "status": state.value,
+        "progress": progress,
+        "metadata": properties,
+        "os_type": _metadata_text(properties, "os_type"),
+        "os_distro": _metadata_text(properties, "os_distro"),
+        "os_version": _metadata_text(properties, "os_version"),
+        "serverId": server_id,
+        "minDisk": _as_int(data.get("min_disk")),
+        "minRam": _as_int(data.get("min_ram")),
+        "state": state,
+        "image_type": type_from_image(properties, server_id),
+        "size": _as_int(data.get("size")),
+        "disk_config": _DISK_CONFIG.get(auto_disk.lower()) if isinstance(auto_disk, str) else None,
+        "links": [{"rel": "self", "href": self_link}] if isinstance(self_link, str) else [],
+        "glance_status": _as_str(data.get("status")),
+    }
+    # Glance allows an image without a name; libcloud's annotation says str.
+    return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+def glance_images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | None]:
+    """Split a Glance v2 listing into its images and its ``next`` link (or None)."""
+    if not isinstance(body, dict) or not isinstance(body.get("images"), list):
+        raise InvalidResponseError("a listing has no 'images' list", status, body)
+    next_href = body.get("next")
+    if next_href is not None and (not isinstance(next_href, str) or not next_href):
+        raise InvalidResponseError("'next' is not a link", status, body)
     return body["images"], next_href

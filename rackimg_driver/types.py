@@ -6,7 +6,16 @@ from typing import Any, TypeVar
 
 from libcloud.common.types import Type
 
-__all__ = ["Dialect", "ImageState", "ImageType", "member_of", "state_from_status", "type_from_image"]
+__all__ = [
+    "GLANCE_STATUSES",
+    "Dialect",
+    "ImageState",
+    "ImageType",
+    "member_of",
+    "state_from_glance",
+    "state_from_status",
+    "type_from_image",
+]
 
 _T = TypeVar("_T", bound=Type)
 
@@ -36,11 +45,13 @@ class Dialect(Type):
     """Which server the driver talks to; each answers some filters differently.
 
     ``rackspace`` is Rackspace Cloud Servers v2; ``openstack`` is upstream Nova's
-    images proxy (compute microversion 2.1).
+    images proxy (compute microversion 2.1); ``glance`` is the Image service v2
+    (``/v2/images``), for clouds where the compute images proxy is gone.
     """
 
     RACKSPACE = "rackspace"
     OPENSTACK = "openstack"
+    GLANCE = "glance"
 
 
 _STATES = {state.value: state for state in ImageState}
@@ -86,3 +97,21 @@ def member_of(kind: type[_T], value: Any) -> _T | None:
             if member.value.lower() == wanted:
                 return member
     return None
+
+
+#: How Nova shows a Glance status: (status, progress). Anything else is UNKNOWN, 0.
+GLANCE_STATUSES: dict[str, tuple[ImageState, int]] = {
+    "active": (ImageState.ACTIVE, 100),
+    "queued": (ImageState.SAVING, 25),
+    "saving": (ImageState.SAVING, 50),
+    "deleted": (ImageState.DELETED, 0),
+    "pending_delete": (ImageState.DELETED, 0),
+    "killed": (ImageState.ERROR, 0),
+}
+
+
+def state_from_glance(status: Any) -> tuple[ImageState, int]:
+    """The state and progress Nova derives from a Glance status."""
+    if isinstance(status, str):
+        return GLANCE_STATUSES.get(status.lower(), (ImageState.UNKNOWN, 0))
+    return ImageState.UNKNOWN, 0

@@ -78,7 +78,19 @@ class Identity:
                         "url": self.server.url + "/v2.1/proj",
                     }
                 ],
-            }
+            },
+            {
+                "type": "image",
+                "name": "glance",
+                "endpoints": [
+                    {
+                        "interface": "public",
+                        "region": "RegionOne",
+                        "region_id": "RegionOne",
+                        "url": self.server.url + "/glance",
+                    }
+                ],
+            },
         ]
         body = {
             "token": {
@@ -110,11 +122,11 @@ def make_driver(server: FixedServer, identity: Identity) -> Callable[..., RackIm
     """Build a driver against the test server; keyword arguments override the defaults."""
 
     def build(dialect: str = "rackspace", **overrides: Any) -> RackImgNodeDriver:
-        if dialect == "openstack":
+        if dialect in ("openstack", "glance"):
             kwargs: dict[str, Any] = {
                 "key": USER,
                 "secret": PASSWORD,
-                "ex_dialect": "openstack",
+                "ex_dialect": dialect,
                 "ex_force_auth_url": server.url,
                 "ex_force_auth_version": "3.x_password",
                 "ex_tenant_name": "demo",
