@@ -1,0 +1,367 @@
+"""``rackimg images show | delete | snapshot | wait``."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+from rackimg_driver.emulator import LocalCloud
+from rackimg_driver.emulator.seed import (
+    BACKUP_ACTIVE_ID,
+    DB_SERVER_ID,
+    DEMO_TENANT,
+    PROTECTED_IMAGE_ID,
+    SNAPSHOT_ACTIVE_ID,
+    SNAPSHOT_KILLED_ID,
+    SNAPSHOT_SAVING_ID,
+    WEB_SERVER_ID,
+)
+from rackimg_driver.emulator.store import ImageNotFound
+
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together
+
+# Snapshots the wait tests watch stay SAVING long enough for the command to start and poll a few times.
+WATCHED_SAVING_SECONDS = 2.0
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def exists(cloud: LocalCloud, image_id: str) -> bool:
+    try:
+        cloud.store.get_image(DEMO_TENANT, image_id)
+    except ImageNotFound:
+        return False
+    return True
+
+
+# -- show ----------------------------------------------------------------------------------------
+
+
+def test_show_prints_one_key_per_line(rs: Rackimg) -> None:
+    result = rs("images", "show", SNAPSHOT_ACTIVE_ID)
+
+    assert result.returncode == 0, result.stderr
+    fields = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    assert fields["id"] == SNAPSHOT_ACTIVE_ID
+    assert fields["name"] == "web01-2024-03-01"
+    assert fields["state"] == "ACTIVE"
+    assert fields["image_type"] == "SNAPSHOT"
+    assert fields["serverId"] == WEB_SERVER_ID
+    assert fields["size"] == "21474836480"
+    assert fields["os_version"] == "-"
+    assert json.loads(fields["metadata"])["instance_uuid"] == WEB_SERVER_ID
+
+
+def test_show_json_is_the_whole_image(rs: Rackimg) -> None:
+    result = rs("images", "show", BACKUP_ACTIVE_ID, "--json")
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["id"] == BACKUP_ACTIVE_ID
+    assert record["name"] == "db01-daily-backup"
+    assert (record["state"], record["image_type"], record["progress"]) == ("ACTIVE", "SNAPSHOT", 100)
+    assert record["serverId"] == DB_SERVER_ID
+    assert record["metadata"]["image_type"] == "backup"
+    assert record["os_distro"] == "debian"
+
+
+def test_show_an_unknown_id_exits_4_with_one_line(rs: Rackimg) -> None:
+    result = rs("images", "show", "no-such-image")
+
+    assert result.returncode == 4
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["rackimg: error: 404 Not Found: Image not found."]
+
+
+def test_debug_shows_the_traceback(rs: Rackimg) -> None:
+    result = rs("--debug", "images", "show", "no-such-image")
+
+    assert result.returncode != 0
+    assert "Traceback (most recent call last):" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].endswith(": 404 Not Found: Image not found.")
+    assert "rackimg: error:" not in result.stderr
+
+
+# -- delete --------------------------------------------------------------------------------------
+
+
+def test_delete_yes_deletes_without_asking(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "delete", "--yes", SNAPSHOT_ACTIVE_ID)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"deleted {SNAPSHOT_ACTIVE_ID}\n"
+    assert result.stderr == ""
+    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+    after = rs("images", "show", SNAPSHOT_ACTIVE_ID)
+    assert after.returncode == 4
+    assert after.stderr.splitlines() == ["rackimg: error: 404 Not Found: Image not found."]
+
+
+def test_delete_asks_and_y_deletes(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "delete", SNAPSHOT_ACTIVE_ID, stdin="y\n")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"Delete 1 image(s): {SNAPSHOT_ACTIVE_ID}? [y/N] "
+    assert result.stdout == f"deleted {SNAPSHOT_ACTIVE_ID}\n"
+    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+
+
+def test_delete_anything_but_yes_deletes_nothing_and_exits_1(rs: Rackimg, cloud: LocalCloud) -> None:
+    answers = {"no": "n\n", "empty line": "\n", "EOF": ""}
+
+    results = run_together(
+        *(
+            lambda answer=answer: rs("images", "delete", SNAPSHOT_ACTIVE_ID, BACKUP_ACTIVE_ID, stdin=answer)
+            for answer in answers.values()
+        )
+    )
+
+    question = f"Delete 2 image(s): {SNAPSHOT_ACTIVE_ID}, {BACKUP_ACTIVE_ID}? [y/N] "
+    for (case, answer), result in zip(answers.items(), results, strict=True):
+        assert result.returncode == 1, case
+        assert result.stdout == "", case
+        # A piped answer is not echoed, so only EOF gets a newline of the command's own after the question.
+        assert result.stderr == question + ("\n" if answer == "" else "") + "rackimg: nothing deleted\n", case
+    assert exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert exists(cloud, BACKUP_ACTIVE_ID)
+
+
+def test_delete_several_ids(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "delete", "-y", SNAPSHOT_ACTIVE_ID, BACKUP_ACTIVE_ID, SNAPSHOT_ACTIVE_ID)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"deleted {SNAPSHOT_ACTIVE_ID}", f"deleted {BACKUP_ACTIVE_ID}"]
+    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert not exists(cloud, BACKUP_ACTIVE_ID)
+
+
+def test_delete_a_protected_image_fails_and_keeps_it(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "delete", "--yes", PROTECTED_IMAGE_ID)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"rackimg: error: {PROTECTED_IMAGE_ID}: 403 Forbidden: You are not allowed to delete the image."
+    ]
+    assert exists(cloud, PROTECTED_IMAGE_ID)
+
+
+def test_delete_a_missing_image_exits_4_and_still_deletes_the_others(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "delete", "--yes", "no-such-image", SNAPSHOT_ACTIVE_ID)
+
+    assert result.returncode == 4
+    assert result.stdout.splitlines() == [f"deleted {SNAPSHOT_ACTIVE_ID}"]
+    assert result.stderr.splitlines() == ["rackimg: error: no-such-image: 404 Not Found: Image not found."]
+    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+
+
+# -- snapshot ------------------------------------------------------------------------------------
+
+
+def test_snapshot_prints_the_new_id_and_saving(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "snapshot", WEB_SERVER_ID, "--name", "web01-nightly")
+
+    assert result.returncode == 0, result.stderr
+    match = re.fullmatch(rf"({UUID}) SAVING\n", result.stdout)
+    assert match, result.stdout
+    record = cloud.store.get_image(DEMO_TENANT, match[1])
+    assert record.name == "web01-nightly"
+    assert record.properties["instance_uuid"] == WEB_SERVER_ID
+
+
+def test_snapshot_wait_ends_active(rs: Rackimg, cloud: LocalCloud) -> None:
+    result = rs("images", "snapshot", DB_SERVER_ID, "--name", "db01-now", "--wait", "--timeout", "20")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout
+    image_id = lines[0].split()[0]
+    assert lines == [f"{image_id} SAVING", f"{image_id} ACTIVE"]
+    assert result.stderr.splitlines()[-1] == f"{image_id} progress 100%"
+    assert cloud.store.get_image(DEMO_TENANT, image_id).status == "active"
+
+
+def test_snapshot_metadata_lands_in_the_image(rs: Rackimg) -> None:
+    made = rs(
+        "images", "snapshot", WEB_SERVER_ID, "--name", "tagged",
+        "--metadata", "owner=ops", "--metadata", "ticket=OPS-1=2", "--metadata", "empty=",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    image_id = made.stdout.split()[0]
+
+    shown = rs("images", "show", image_id, "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    metadata = json.loads(shown.stdout)["metadata"]
+    assert metadata["owner"] == "ops"
+    assert metadata["ticket"] == "OPS-1=2"
+    assert metadata["empty"] == ""
+    assert metadata["image_type"] == "snapshot"
+    assert metadata["instance_uuid"] == WEB_SERVER_ID
+
+
+def test_snapshot_bad_metadata_exits_2_and_makes_nothing(rs: Rackimg, cloud: LocalCloud) -> None:
+    items = ["novalue", "=value"]
+
+    results = run_together(
+        *(
+            lambda item=item: rs("images", "snapshot", WEB_SERVER_ID, "--name", "n", "--metadata", item)
+            for item in items
+        )
+    )
+
+    for item, result in zip(items, results, strict=True):
+        assert result.returncode == 2, item
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [f"rackimg: error: --metadata takes KEY=VALUE, got {item!r}"]
+    assert len(cloud.store.list_images(DEMO_TENANT)) == len(SEEDED_IDS)
+
+
+def test_snapshot_of_an_unknown_server_exits_4(rs: Rackimg) -> None:
+    result = rs("images", "snapshot", "no-such-server", "--name", "n")
+
+    assert result.returncode == 4
+    assert result.stderr.splitlines() == ["rackimg: error: 404 Not Found: Instance no-such-server could not be found."]
+
+
+# -- wait ----------------------------------------------------------------------------------------
+
+
+def new_snapshot(cloud: LocalCloud, name: str = "waited-for") -> str:
+    return cloud.store.create_snapshot(DEMO_TENANT, WEB_SERVER_ID, name, saving_seconds=WATCHED_SAVING_SECONDS).id
+
+
+def test_wait_prints_progress_lines_then_the_final_state(rs: Rackimg, cloud: LocalCloud) -> None:
+    image_id = new_snapshot(cloud)
+
+    result = rs("images", "wait", image_id, "--interval", "0.2", "--timeout", "20")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{image_id} ACTIVE\n"
+    lines = result.stderr.splitlines()
+    assert len(lines) >= 2, lines
+    progress = []
+    for line in lines:
+        match = re.fullmatch(rf"{image_id} progress (\d+)%", line)
+        assert match, line
+        progress.append(int(match[1]))
+    assert progress == sorted(set(progress))
+    assert progress[-1] == 100
+    assert progress[0] < 100
+
+
+def test_wait_timeout_exits_7(rs: Rackimg) -> None:
+    result = rs("images", "wait", SNAPSHOT_SAVING_ID, "--timeout", "0.5", "--interval", "0.2")
+
+    assert result.returncode == 7
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{SNAPSHOT_SAVING_ID} progress 50%",
+        f"rackimg: error: image {SNAPSHOT_SAVING_ID} still SAVING (progress 50) after 0.5 s waiting for ACTIVE",
+    ]
+
+
+def test_wait_exits_6_when_the_image_errors_or_disappears(rs: Rackimg) -> None:
+    errored, missing = run_together(
+        lambda: rs("images", "wait", SNAPSHOT_KILLED_ID, "--interval", "0.2"),
+        lambda: rs("images", "wait", "no-such-image", "--interval", "0.2"),
+    )
+
+    assert errored.returncode == 6
+    assert errored.stdout == ""
+    assert errored.stderr.splitlines() == [
+        f"{SNAPSHOT_KILLED_ID} progress 0%",
+        f"rackimg: error: image {SNAPSHOT_KILLED_ID} is ERROR while waiting for ACTIVE",
+    ]
+    assert missing.returncode == 6
+    assert missing.stderr.splitlines() == [
+        "rackimg: error: image no-such-image disappeared (404) while waiting for ACTIVE"
+    ]
+
+
+def test_wait_draws_a_live_bar_when_stderr_is_a_terminal(rs: Rackimg, cloud: LocalCloud) -> None:
+    image_id = new_snapshot(cloud, "watched")
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [rs.script, *rs.options, "images", "wait", image_id, "--interval", "0.2", "--timeout", "20"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=rs.env,
+            cwd=rs.cwd,
+        )
+        os.close(terminal)
+        terminal = -1
+        screen = read_terminal(controller, process)
+        stdout = process.stdout.read().decode() if process.stdout else ""
+    finally:
+        if terminal != -1:
+            os.close(terminal)
+        os.close(controller)
+
+    assert process.returncode == 0, screen
+    assert stdout == f"{image_id} ACTIVE\n"
+    bars = re.findall(rf"\r{image_id} \[([#.]{{30}})\] +(\d+)%", screen)
+    assert len(bars) >= 2, repr(screen)
+    for filled, percent in bars:
+        assert filled == "#" * (int(percent) * 30 // 100) + "." * (30 - int(percent) * 30 // 100)
+    assert bars[-1] == ("#" * 30, "100")
+    assert "progress" not in screen  # no plain lines on a terminal
+    assert screen.endswith("100%\r\n")  # the bar is closed with a newline (the terminal adds \r)
+
+
+def read_terminal(controller: int, process: subprocess.Popen[bytes], timeout: float = RUN_TIMEOUT) -> str:
+    """Everything the process writes to the terminal, until it exits and closes it."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    else:
+        process.kill()
+        process.wait()
+        pytest.fail(f"rackimg did not finish in {timeout} s: {b''.join(chunks)!r}")
+    process.wait(timeout=timeout)
+    return b"".join(chunks).decode()
+
+
+def test_ctrl_c_while_waiting_exits_130_without_a_traceback(rs: Rackimg) -> None:
+    process = subprocess.Popen(
+        [rs.script, *rs.options, "images", "wait", SNAPSHOT_SAVING_ID, "--interval", "0.2", "--timeout", "20"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=rs.env,
+        cwd=rs.cwd,
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # the first poll is done: the command is waiting
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert first == f"{SNAPSHOT_SAVING_ID} progress 50%\n"
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr == "rackimg: interrupted\n"

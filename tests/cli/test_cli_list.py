@@ -1,0 +1,211 @@
+"""``rackimg images list``: the table, --brief, --json, and every filter in both dialects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rackimg_driver.emulator import LocalCloud
+from rackimg_driver.emulator.seed import (
+    ARCH_LEGACY_ID,
+    BACKUP_ACTIVE_ID,
+    CENTOS_STREAM_9_ID,
+    DB_SERVER_ID,
+    DEBIAN_12_ID,
+    FEDORA_39_ID,
+    LEGACY_SNAPSHOT_ID,
+    OTHER_TENANT_IMAGE_ID,
+    PROTECTED_IMAGE_ID,
+    SNAPSHOT_ACTIVE_ID,
+    SNAPSHOT_DEACTIVATED_ID,
+    SNAPSHOT_DELETED_ID,
+    SNAPSHOT_IMPORTING_ID,
+    SNAPSHOT_KILLED_ID,
+    SNAPSHOT_PENDING_DELETE_ID,
+    SNAPSHOT_QUEUED_ID,
+    SNAPSHOT_SAVING_ID,
+    UBUNTU_2004_ID,
+    UBUNTU_2204_ID,
+    WEB_SERVER_ID,
+    WINDOWS_2019_ID,
+)
+from rackimg_driver.mapping import EXTRA_KEYS
+
+from .conftest import SEEDED_IDS, SEEDED_IMAGES, Rackimg, ids_of, run_together, table
+
+BASE_IDS = [
+    UBUNTU_2204_ID,
+    DEBIAN_12_ID,
+    FEDORA_39_ID,
+    CENTOS_STREAM_9_ID,
+    WINDOWS_2019_ID,
+    UBUNTU_2004_ID,
+    ARCH_LEGACY_ID,
+]
+WEB_SERVER_IMAGE_IDS = [
+    SNAPSHOT_QUEUED_ID,
+    SNAPSHOT_ACTIVE_ID,
+    SNAPSHOT_IMPORTING_ID,
+    SNAPSHOT_PENDING_DELETE_ID,
+    SNAPSHOT_DELETED_ID,
+    PROTECTED_IMAGE_ID,
+    SNAPSHOT_DEACTIVATED_ID,
+    LEGACY_SNAPSHOT_ID,
+]
+
+
+def test_default_table_has_one_row_per_visible_seeded_image(rs: Rackimg) -> None:
+    result = rs("images", "list")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[0].split() == ["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]
+    rows = table(result.stdout)
+    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER"]) for r in rows]
+    assert shown == [(i.id, i.name, i.state, i.type, i.progress, i.server) for i in SEEDED_IMAGES]
+    updated = {row["ID"]: row["UPDATED"] for row in rows}
+    assert updated[SNAPSHOT_ACTIVE_ID] == "2024-03-01T12:09:00Z"
+    assert updated[ARCH_LEGACY_ID] == "2015-07-01T12:00:00Z"
+    assert OTHER_TENANT_IMAGE_ID not in result.stdout
+
+
+def test_brief_shows_only_ids_and_names(rs: Rackimg) -> None:
+    result = rs("images", "list", "--brief")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split() == ["ID", "NAME"]
+    assert [(r["ID"], r["NAME"]) for r in table(result.stdout)] == [(i.id, i.name) for i in SEEDED_IMAGES]
+    assert "SAVING" not in result.stdout
+
+
+def test_json_lists_every_image_with_every_field(rs: Rackimg) -> None:
+    result = rs("images", "list", "--json")
+
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["id"] for r in records] == SEEDED_IDS
+    for record, seeded in zip(records, SEEDED_IMAGES, strict=True):
+        assert set(record) == {"id", "name", *EXTRA_KEYS}
+        assert record["name"] == seeded.name
+        assert record["state"] == seeded.state
+        assert record["image_type"] == seeded.type
+        assert f"{record['progress']}%" == seeded.progress
+        assert (record["serverId"] or "-") == seeded.server
+    by_id = {r["id"]: r for r in records}
+    assert by_id[WINDOWS_2019_ID]["minDisk"] == 40
+    assert by_id[WINDOWS_2019_ID]["minRam"] == 2048
+    assert by_id[WINDOWS_2019_ID]["os_type"] == "windows"
+    assert by_id[SNAPSHOT_SAVING_ID]["size"] is None
+    assert by_id[BACKUP_ACTIVE_ID]["metadata"]["backup_type"] == "daily"
+
+
+def test_an_empty_result_prints_only_the_header(rs: Rackimg) -> None:
+    result = rs("images", "list", "--name", "no-such-image")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]
+
+
+FILTER_CASES = {
+    "server": (["--server", WEB_SERVER_ID], WEB_SERVER_IMAGE_IDS),
+    "name": (["--name", "db01-failed"], [SNAPSHOT_KILLED_ID]),
+    "status-saving": (["--status", "saving"], [SNAPSHOT_SAVING_ID, SNAPSHOT_QUEUED_ID]),
+    "changes-since": (
+        ["--changes-since", "2024-03-01T00:00:00Z"],
+        [SNAPSHOT_SAVING_ID, SNAPSHOT_QUEUED_ID, BACKUP_ACTIVE_ID, SNAPSHOT_ACTIVE_ID],
+    ),
+    "marker-and-limit": (["--marker", SNAPSHOT_ACTIVE_ID, "--limit", "2"], [SNAPSHOT_IMPORTING_ID, SNAPSHOT_KILLED_ID]),
+    "type-base": (["--type", "BASE"], BASE_IDS),
+    "type-snapshot": (["--type", "snapshot"], [i for i in SEEDED_IDS if i not in BASE_IDS]),
+    "min-disk": (["--min-disk", "30"], [WINDOWS_2019_ID]),
+    "min-ram": (["--min-ram", "1024"], [FEDORA_39_ID, CENTOS_STREAM_9_ID, WINDOWS_2019_ID]),
+    "combined": (["--server", DB_SERVER_ID, "--status", "ACTIVE"], [BACKUP_ACTIVE_ID]),
+    "held-back-with-limit": (["--type", "BASE", "--min-ram", "512", "--limit", "2"], BASE_IDS[:2]),
+}
+
+
+@pytest.mark.parametrize(("options", "expected"), FILTER_CASES.values(), ids=FILTER_CASES.keys())
+def test_each_filter_lists_exactly_the_matching_images_in_both_dialects(
+    rs: Rackimg, osk: Rackimg, options: list[str], expected: list[str]
+) -> None:
+    rackspace, openstack = run_together(
+        lambda: rs("images", "list", "--json", *options),
+        lambda: osk("images", "list", "--json", *options),
+    )
+
+    for dialect, result in (("rackspace", rackspace), ("openstack", openstack)):
+        assert result.returncode == 0, (dialect, result.stderr)
+        assert [record["id"] for record in json.loads(result.stdout)] == expected, dialect
+
+
+def test_page_size_sets_how_many_images_each_request_asks_for(
+    rs: Rackimg, osk: Rackimg, cloud: LocalCloud, openstack_cloud: LocalCloud
+) -> None:
+    for local in (cloud, openstack_cloud):
+        local.faults.set_delay(0.0)  # fires on every compute request: a request counter
+
+    rackspace, openstack = run_together(
+        lambda: rs("images", "list", "--brief", "--page-size", "5"),
+        lambda: osk("images", "list", "--brief", "--page-size", "5"),
+    )
+
+    for result, local in ((rackspace, cloud), (openstack, openstack_cloud)):
+        assert result.returncode == 0, result.stderr
+        assert ids_of(result.stdout) == SEEDED_IDS
+        assert local.faults.injected()["delay"] == 4, local.dialect  # pages of 5 + 5 + 5 + 3
+
+
+def test_openstack_brief_listing_with_held_back_filters_is_still_brief_and_exact(osk: Rackimg) -> None:
+    result = osk("images", "list", "--brief", "--status", "SAVING", "--type", "SNAPSHOT")
+
+    assert result.returncode == 0, result.stderr
+    assert [(r["ID"], r["NAME"]) for r in table(result.stdout)] == [
+        (SNAPSHOT_SAVING_ID, "db01-saving"),
+        (SNAPSHOT_QUEUED_ID, "web01-queued"),
+    ]
+
+
+def test_openstack_default_table_matches_the_rackspace_one(osk: Rackimg) -> None:
+    result = osk("images", "list")
+
+    assert result.returncode == 0, result.stderr
+    rows = table(result.stdout)
+    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER"]) for r in rows]
+    assert shown == [(i.id, i.name, i.state, i.type, i.progress, i.server) for i in SEEDED_IMAGES]
+
+
+BAD_FILTERS = {
+    "limit": (["--limit", "0"], "rackimg: error: ex_filters['limit'] must be a whole number >= 1, got 0"),
+    "page-size": (["--page-size", "0"], "rackimg: error: ex_page_size must be a whole number >= 1, got 0"),
+    "changes-since": (
+        ["--changes-since", "yesterday"],
+        "rackimg: error: ex_filters['changes-since'] must be a datetime or an ISO 8601 string"
+        " such as '2026-01-31T12:00:00Z', got 'yesterday'",
+    ),
+}
+
+
+def test_a_bad_filter_value_exits_2_before_any_request(rs: Rackimg, cloud: LocalCloud) -> None:
+    cloud.faults.set_delay(0.0)  # counts compute requests
+
+    results = run_together(
+        *(lambda options=options: rs("images", "list", *options) for options, _ in BAD_FILTERS.values())
+    )
+
+    for result, (_, message) in zip(results, BAD_FILTERS.values(), strict=True):
+        assert result.returncode == 2, result.stderr
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [message]
+    assert cloud.faults.injected()["delay"] == 0
+
+
+def test_an_unknown_marker_is_the_servers_error(rs: Rackimg) -> None:
+    result = rs("images", "list", "--marker", "no-such-id")
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rackimg: error: ")
+    assert "400 Bad Request: marker [no-such-id] not found" in lines[0]
