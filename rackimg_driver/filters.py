@@ -213,9 +213,12 @@ def _updated_since(image: NodeImage, since: datetime) -> bool:
     if not isinstance(updated, str):
         return True  # nothing to check against: the server's word stands
     try:
-        return parse_timestamp(updated) >= since
+        shown = parse_timestamp(updated)
     except ValueError:
         return True
+    # Nova compares to the microsecond but shows whole seconds: an image updated later in
+    # the same second as ``since`` shows an earlier time, and must stay.
+    return shown >= (since.replace(microsecond=0) if shown.microsecond == 0 else since)
 
 
 def _at_least(value: Any, minimum: int) -> bool:

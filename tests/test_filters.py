@@ -307,3 +307,13 @@ def test_timestamps_parse_the_same_on_every_python(text, expected) -> None:
 def test_bad_timestamps_are_refused(text) -> None:
     with pytest.raises(ValueError):
         parse_timestamp(text)
+
+
+def test_changes_since_with_a_fraction_keeps_an_image_shown_in_whole_seconds(driver, server: FixedServer) -> None:
+    # Nova compares to the microsecond but shows whole seconds: 12:00:00 may be 12:00:00.7.
+    same_second = image("same", updated="2026-05-01T12:00:00Z")
+    earlier = image("earlier", updated="2026-05-01T11:59:59Z")
+    precise = image("precise", updated="2026-05-01T12:00:00.200000Z")
+    server.route("GET", DETAIL, Answer(200, page([same_second, earlier, precise])))
+    found = driver.list_images(ex_filters={"changes-since": "2026-05-01T12:00:00.500Z"})
+    assert [i.id for i in found] == ["same"]

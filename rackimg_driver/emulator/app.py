@@ -35,7 +35,9 @@ from .listing import BadQuery, ImageQuery, select_page
 from .seed import seed_demo_data
 from .store import (
     ImageNotFound,
+    ImageNotVisible,
     ImageProtected,
+    ImageRecord,
     ServerNotFound,
     SnapshotInProgress,
     Store,
@@ -475,10 +477,18 @@ class EmulatorApp:
             page = select_page(images, query, self.dialect, self.max_limit)
         except BadQuery as exc:
             return fault(400, str(exc))
-        except ImageNotFound:
+        except ImageNotVisible:
+            if self.dialect.upstream_nova:  # Glance's 403, passed through by Nova
+                return fault(403, f"HTTP 403 Forbidden: Forbidding request, image {query.marker} not visible")
             return fault(400, f"marker [{query.marker}] not found")
-        view = image_detail if detailed else image_summary
-        body: dict[str, Any] = {"images": [view(record, ctx.links) for record in page.images]}
+        except ImageNotFound:
+            if self.dialect.upstream_nova:  # Glance's 400, passed through by Nova
+                return fault(400, f"HTTP 400 Bad Request: No image found with ID {query.marker}")
+            return fault(400, f"marker [{query.marker}] not found")
+        if detailed:
+            body: dict[str, Any] = {"images": [self._image_detail(record, ctx) for record in page.images]}
+        else:
+            body = {"images": [image_summary(record, ctx.links) for record in page.images]}
         if page.next_marker is not None:
             params = [(k, v) for k, v in ctx.request.raw_query if k not in ("limit", "marker")]
             params += [("limit", str(page.page_size)), ("marker", page.next_marker)]
@@ -491,7 +501,10 @@ class EmulatorApp:
             record = self.store.get_image(ctx.tenant, image_id)
         except ImageNotFound:
             return fault(404, "Image not found.")
-        return json_response(200, {"image": image_detail(record, ctx.links)})
+        return json_response(200, {"image": self._image_detail(record, ctx)})
+
+    def _image_detail(self, record: ImageRecord, ctx: ComputeContext) -> dict[str, Any]:
+        return image_detail(record, ctx.links, upstream_nova=self.dialect.upstream_nova)
 
     def _delete_image(self, ctx: ComputeContext, image_id: str) -> Response:
         try:

@@ -37,6 +37,8 @@ class Dialect:
     version_segment = ""
     region_names: tuple[str, ...] = ()
     project_optional = False
+    #: Answer as upstream Nova was observed to (image views, Glance's marker errors).
+    upstream_nova = False
 
     def compute_url(self, root: str, tenant: str) -> str:
         return f"{root}/{self.version_segment}/{tenant}"
@@ -106,6 +108,7 @@ class OpenStackDialect(Dialect):
     version_segment = "v2.1"
     region_names = ("RegionOne",)
     project_optional = True
+    upstream_nova = True
 
     def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
         return [

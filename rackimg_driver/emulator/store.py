@@ -124,6 +124,10 @@ class ImageNotFound(LookupError):
     """No image with that id is visible to the tenant."""
 
 
+class ImageNotVisible(ImageNotFound):
+    """The image exists, but belongs to another tenant and is not public."""
+
+
 class ImageProtected(PermissionError):
     """The image is protected (or not the tenant's own) and cannot be deleted."""
 
@@ -290,7 +294,8 @@ class Store:
         return [row[0] for row in rows]
 
     def get_image(self, tenant: str, image_id: str) -> ImageRecord:
-        """The image ``image_id`` as ``tenant`` sees it; raises :class:`ImageNotFound`."""
+        """The image ``image_id`` as ``tenant`` sees it; raises :class:`ImageNotFound` (its subclass
+        :class:`ImageNotVisible` when the image exists but is another tenant's private one)."""
         with self._lock:
             now = self._settle()
             row = self._conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
@@ -298,7 +303,7 @@ class Store:
             raise ImageNotFound(image_id)
         record = self._record(row, now)
         if not record.visible_to(tenant):
-            raise ImageNotFound(image_id)
+            raise ImageNotVisible(image_id)
         return record
 
     def list_images(self, tenant: str) -> list[ImageRecord]:

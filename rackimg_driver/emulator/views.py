@@ -31,6 +31,19 @@ def nova_status(record: ImageRecord) -> tuple[str, int]:
     return status, progress
 
 
+# oslo_utils.strutils.bool_from_string: what Nova reads as true in ``auto_disk_config``.
+_TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+
+
+def nova_disk_config(properties: dict[str, str | None]) -> str | None:
+    """``OS-DCF:diskConfig`` as upstream Nova derives it from ``auto_disk_config``: AUTO when the
+    property reads as true, MANUAL for any other value (``False``, ``disabled``...), None when absent."""
+    value = properties.get("auto_disk_config")
+    if value is None:
+        return None
+    return "AUTO" if value.strip().lower() in _TRUE_WORDS else "MANUAL"
+
+
 def iso_z(moment: datetime) -> str:
     """ISO 8601 in UTC with a trailing Z and whole seconds, as Nova prints times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -76,9 +89,19 @@ def image_summary(record: ImageRecord, links: Links) -> dict[str, Any]:
     return {"id": record.id, "name": record.name, "links": links.image(record.id)}
 
 
-def image_detail(record: ImageRecord, links: Links) -> dict[str, Any]:
-    """An item of ``GET /images/detail``, or the body of ``GET /images/{id}`` under ``image``."""
+def image_detail(record: ImageRecord, links: Links, upstream_nova: bool = False) -> dict[str, Any]:
+    """An item of ``GET /images/detail``, or the body of ``GET /images/{id}`` under ``image``.
+
+    ``upstream_nova`` renders two fields as upstream Nova does (observed on Nova 34): the size
+    of an image without data is ``0``, not null, and ``OS-DCF:diskConfig`` follows the
+    ``auto_disk_config`` property, not the image's own disk config.
+    """
     status, progress = nova_status(record)
+    size = record.size
+    disk_config = record.disk_config
+    if upstream_nova:
+        size = size or 0
+        disk_config = nova_disk_config(record.properties)
     body: dict[str, Any] = {
         "id": record.id,
         "name": record.name,
@@ -88,12 +111,12 @@ def image_detail(record: ImageRecord, links: Links) -> dict[str, Any]:
         "updated": iso_z(record.updated),
         "minDisk": record.min_disk,
         "minRam": record.min_ram,
-        "OS-EXT-IMG-SIZE:size": record.size,
+        "OS-EXT-IMG-SIZE:size": size,
         "metadata": dict(record.properties),
         "links": links.image(record.id),
     }
-    if record.disk_config is not None:
-        body["OS-DCF:diskConfig"] = record.disk_config
+    if disk_config is not None:
+        body["OS-DCF:diskConfig"] = disk_config
     server_id = record.properties.get("instance_uuid")
     if server_id:
         body["server"] = {"id": server_id, "links": links.resource("servers", server_id)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rackimg_driver.emulator import seed
+from rackimg_driver.emulator import LocalCloud, seed
 from rackimg_driver.emulator.seed import (
     ARCH_LEGACY_ID,
     LEGACY_SNAPSHOT_ID,
@@ -15,7 +15,7 @@ from rackimg_driver.emulator.seed import (
     WEB_SERVER_ID,
 )
 
-from .conftest import Client
+from .conftest import Client, login_openstack
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 DEMO_IMAGE_COUNT = 18  # 7 public base images + 11 of the demo tenant
@@ -147,3 +147,40 @@ def test_openstack_dialect_serves_images_with_and_without_project_in_url(osc: Cl
     assert [image["id"] for image in without.json()["images"]] == with_project
     self_link = without.json()["images"][0]["links"][0]["href"]
     assert self_link.startswith(root + "/images/")
+
+
+def test_openstack_shows_size_0_for_an_image_without_data(osc: Client) -> None:
+    queued = osc.get(f"/images/{seed.SNAPSHOT_QUEUED_ID}").json()["image"]
+    assert queued["OS-EXT-IMG-SIZE:size"] == 0
+
+
+def test_rackspace_shows_no_size_for_an_image_without_data(rs: Client) -> None:
+    queued = rs.get(f"/images/{seed.SNAPSHOT_QUEUED_ID}").json()["image"]
+    assert queued["OS-EXT-IMG-SIZE:size"] is None
+
+
+def test_openstack_derives_disk_config_from_auto_disk_config(osc: Client) -> None:
+    images = {image["id"]: image for image in osc.get("/images/detail").json()["images"]}
+    # metadata auto_disk_config "True" -> AUTO, "False" -> MANUAL, absent -> no key,
+    # whatever disk config the image itself records (Fedora records MANUAL; the legacy snapshot AUTO).
+    assert images[seed.FEDORA_39_ID]["metadata"]["auto_disk_config"] == "True"
+    assert images[seed.FEDORA_39_ID]["OS-DCF:diskConfig"] == "AUTO"
+    assert images[seed.WINDOWS_2019_ID]["OS-DCF:diskConfig"] == "MANUAL"
+    assert "OS-DCF:diskConfig" not in images[LEGACY_SNAPSHOT_ID]
+    assert "OS-DCF:diskConfig" not in images[ARCH_LEGACY_ID]
+
+
+def test_openstack_reads_auto_disk_config_like_oslo_bool_from_string(openstack_cloud: LocalCloud) -> None:
+    for value in ("yes", "1", " ON ", "disabled", ""):
+        openstack_cloud.store.add_image(
+            name=f"adc-{value}", owner=openstack_cloud.tenant_id, properties={"auto_disk_config": value}
+        )
+    client = login_openstack(openstack_cloud)
+    images = {i["name"]: i for i in client.get("/images/detail").json()["images"]}
+    assert {name: images[name].get("OS-DCF:diskConfig") for name in images if name.startswith("adc-")} == {
+        "adc-yes": "AUTO",
+        "adc-1": "AUTO",
+        "adc- ON ": "AUTO",
+        "adc-disabled": "MANUAL",
+        "adc-": "MANUAL",
+    }

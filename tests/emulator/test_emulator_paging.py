@@ -111,3 +111,21 @@ def test_twenty_thousand_images_are_listed_by_paging(rackspace_cloud: LocalCloud
     created = [image["created"] for body in bodies for image in body["images"]]
     assert created == sorted(created, reverse=True)
     assert seeded_in < 5
+
+
+def test_openstack_unknown_marker_is_glances_400_passed_through(osc: Client) -> None:
+    response = osc.get("/images", params={"marker": "00000000-0000-0000-0000-000000000000"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "badRequest": {
+            "code": 400,
+            "message": "HTTP 400 Bad Request: No image found with ID 00000000-0000-0000-0000-000000000000",
+        }
+    }
+
+
+def test_openstack_marker_of_another_tenants_image_is_403(osc: Client) -> None:
+    response = osc.get("/images/detail", params={"marker": seed.OTHER_TENANT_IMAGE_ID})
+    assert response.status_code == 403
+    message = f"HTTP 403 Forbidden: Forbidding request, image {seed.OTHER_TENANT_IMAGE_ID} not visible"
+    assert response.json() == {"forbidden": {"code": 403, "message": message}}
