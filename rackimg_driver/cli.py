@@ -1,7 +1,7 @@
 """The ``rackimg`` command: tend an image inventory from a shell.
 
 Imports stay inside the commands, so ``rackimg --help`` loads neither libcloud nor
-the local cloud.
+the local cloud (the package's ``__init__`` loads its names lazily).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from enum import Enum
 from pathlib import Path
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
     snapshot.add_argument("--wait", action="store_true", help="wait until it is ACTIVE")
     snapshot.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
+    snapshot.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
 
     servers = commands.add_parser("servers", help="list the servers (to name one to snapshot)")
     servers.add_argument("--json", action="store_true", help="print JSON")
@@ -376,32 +378,28 @@ def _confirm(question: str, err: TextIO) -> bool:
     err.write(f"{question} [y/N] ")
     err.flush()
     answer = sys.stdin.readline()
-    if not answer.endswith("\n"):
-        err.write("\n")
+    if not answer.endswith("\n") or not sys.stdin.isatty():
+        err.write("\n")  # the answer was not echoed: end the prompt's line
     return answer.strip().lower() in ("y", "yes")
 
 
 def _delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from libcloud.common.exceptions import BaseHTTPError
-
     ids = list(dict.fromkeys(args.image_ids))
     if not args.yes and not _confirm(f"Delete {len(ids)} image(s): {', '.join(ids)}?", err):
         err.write("rackimg: nothing deleted\n")
         return 1
-    failed = 0
     worst = 0
     with _driver(args) as driver:
         for image_id in ids:
             try:
                 driver.delete_image(image_id)
-            except BaseHTTPError as error:
-                failed += 1
-                code = 4 if error.code == 404 else 1
+            except Exception as error:  # one id's failure does not stop the others
+                message, code = _failure(error)
                 worst = max(worst, code)
-                err.write(f"rackimg: error: {image_id}: {error.message}\n")
+                err.write(f"rackimg: error: {image_id}: {' '.join(message.split())}\n")
                 continue
             out.write(f"deleted {image_id}\n")
-    return worst if failed else 0
+    return worst
 
 
 class _Progress:
@@ -455,7 +453,7 @@ def _snapshot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"{image.id} {_cell(image.extra['state'])}\n")
         out.flush()
         if args.wait:
-            image = _wait_for(driver, image.id, "ACTIVE", args.timeout, 1.0, err)
+            image = _wait_for(driver, image.id, "ACTIVE", args.timeout, args.interval, err)
             out.write(f"{image.id} {_cell(image.extra['state'])}\n")
     return 0
 
@@ -566,7 +564,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return 130
     except Exception as error:
         if args.debug:
-            raise
+            traceback.print_exc(file=err)
         message, code = _failure(error)
         err.write(f"rackimg: error: {' '.join(message.split())}\n")
         return code

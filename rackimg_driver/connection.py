@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from email.utils import mktime_tz, parsedate_tz
+from functools import cache
 from typing import Any
 
 import requests
@@ -19,19 +21,18 @@ from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
 from libcloud.common.openstack import OpenStackBaseConnection
 from libcloud.common.rackspace import AUTH_URL as RACKSPACE_AUTH_URL
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
-from libcloud.utils.loggingconnection import LoggingConnection
 
 from rackimg_driver.errors import InvalidResponseError, TransportError, excerpt
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect
 
 __all__ = [
+    "JSON_PARSER",
     "NOVA_MICROVERSION",
     "RACKSPACE_AUTH_URL",
     "RACKSPACE_SERVICE_NAME",
     "RackImgConnection",
     "RackImgResponse",
-    "RedactingLoggingConnection",
     "redact",
     "retry_after_seconds",
 ]
@@ -41,33 +42,49 @@ RACKSPACE_SERVICE_NAME = "cloudServersOpenStack"
 NOVA_MICROVERSION = "2.1"
 
 _REDACTED = "<redacted>"
-_SECRET_HEADERS = re.compile(r"((?:X-Auth-Token|X-Subject-Token)\s*:\s*)[^\s'\"\r\n]+", re.I)
-_SECRET_FIELDS = re.compile(r'("(?:apiKey|api_key|password|secret|passcode)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.I)
-_TOKEN_IDS = re.compile(r'("token"\s*:\s*\{[^{}]*?"id"\s*:\s*")((?:[^"\\]|\\.)*)(")')
+
+
+@cache
+def _secret_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    # Compiled on first use: only a debug log or an identity failure needs them.
+    return (
+        re.compile(r"((?:X-Auth-Token|X-Subject-Token)\s*:\s*)[^\s'\"\r\n]+", re.I),
+        re.compile(r'("(?:apiKey|api_key|password|secret|passcode)"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.I),
+        re.compile(r'("token"\s*:\s*\{[^{}]*?"id"\s*:\s*")((?:[^"\\]|\\.)*)(")'),
+    )
 
 
 def redact(text: str) -> str:
     """Replace tokens, API keys and passwords in a logged request or response."""
-    text = _SECRET_HEADERS.sub(r"\1" + _REDACTED, text)
-    text = _SECRET_FIELDS.sub(r"\1" + _REDACTED + r"\3", text)
-    return _TOKEN_IDS.sub(r"\1" + _REDACTED + r"\3", text)
+    headers, fields, token_ids = _secret_patterns()
+    text = headers.sub(r"\1" + _REDACTED, text)
+    text = fields.sub(r"\1" + _REDACTED + r"\3", text)
+    return token_ids.sub(r"\1" + _REDACTED + r"\3", text)
 
 
-class RedactingLoggingConnection(LoggingConnection):  # type: ignore[misc]
-    """libcloud's ``LIBCLOUD_DEBUG`` logger, with secrets redacted."""
+@cache
+def _redacting_logging_connection(base: type) -> type:
+    """libcloud's ``LIBCLOUD_DEBUG`` logger class, with secrets redacted."""
 
-    def _log_curl(self, method: str, url: str, body: Any, headers: dict[str, str]) -> str:
-        return redact(super()._log_curl(method, url, body, headers))
+    class RedactingLoggingConnection(base):  # type: ignore[valid-type,misc]
+        def _log_curl(self, method: str, url: str, body: Any, headers: dict[str, str]) -> str:
+            return redact(super()._log_curl(method, url, body, headers))
 
-    def _log_response(self, r: Any) -> str:
-        return redact(super()._log_response(r))
+        def _log_response(self, r: Any) -> str:
+            return redact(super()._log_response(r))
+
+    return RedactingLoggingConnection
 
 
 def _use_redacting_logger(connection: Any) -> None:
     """When libcloud's debug log is on, log through the redacting class instead."""
-    conn_class = connection.conn_class
-    if issubclass(conn_class, LoggingConnection) and not issubclass(conn_class, RedactingLoggingConnection):
-        connection.conn_class = RedactingLoggingConnection
+    logging_module = sys.modules.get("libcloud.utils.loggingconnection")
+    if logging_module is None:
+        return  # libcloud.enable_debug() imports it: not loaded means not debugging
+    base = logging_module.LoggingConnection
+    redacting = _redacting_logging_connection(base)
+    if issubclass(connection.conn_class, base) and not issubclass(connection.conn_class, redacting):
+        connection.conn_class = redacting
 
 
 def retry_after_seconds(value: str | None) -> float:
@@ -82,6 +99,28 @@ def retry_after_seconds(value: str | None) -> float:
     if moment is None:
         return 0.0
     return max(0.0, float(mktime_tz(moment)) - time.time())
+
+
+def _json_loads(text: str) -> Any:
+    return json.loads(text)
+
+
+try:  # the optional "fast" extra: a compiled parser, where it is installed
+    import orjson
+
+    def _orjson_loads(text: str) -> Any:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            # What orjson refuses and json takes (NaN, integers past 64 bits) is still read.
+            return json.loads(text)
+
+    _loads = _orjson_loads
+    #: The JSON parser the driver reads answers with.
+    JSON_PARSER = f"orjson {orjson.__version__}"
+except ImportError:
+    _loads = _json_loads
+    JSON_PARSER = "json (stdlib)"
 
 
 def _fault_message(body: str) -> str:
@@ -111,7 +150,7 @@ class RackImgResponse(Response):  # type: ignore[misc]
         if not self.body:
             return None
         try:
-            return json.loads(self.body)
+            return _loads(self.body)
         except ValueError:
             raise InvalidResponseError("the answer is not JSON", self.status, self.body) from None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from libcloud.compute.base import Node, NodeImage
@@ -43,12 +43,16 @@ FILTER_KEYS = (
     "minRam",
 )
 
-_TIMESTAMP = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
-    r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
-    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?",
-    re.IGNORECASE,
-)
+
+@cache
+def _timestamp_pattern() -> re.Pattern[str]:
+    # Compiled on first use: importing the driver should not pay for it.
+    return re.compile(
+        r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+        r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
+        r"(?P<tz>Z|[+-]\d{2}:?\d{2})?",
+        re.IGNORECASE,
+    )
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -56,7 +60,7 @@ def parse_timestamp(text: str) -> datetime:
 
     Raises ``ValueError`` for anything else. The same rules on every Python.
     """
-    match = _TIMESTAMP.fullmatch(text.strip())
+    match = _timestamp_pattern().fullmatch(text.strip())
     if not match:
         raise ValueError(f"not an ISO 8601 date-time: {text!r}")
     parts = match.groupdict()
@@ -86,8 +90,7 @@ def format_timestamp(moment: datetime) -> str:
     return text + "Z"
 
 
-@dataclass(frozen=True)
-class ImageQuery:
+class ImageQuery(NamedTuple):
     """A validated ``ex_filters`` mapping."""
 
     server: str | None = None
@@ -101,8 +104,7 @@ class ImageQuery:
     min_ram: int | None = None
 
 
-@dataclass(frozen=True)
-class QueryPlan:
+class QueryPlan(NamedTuple):
     """How one dialect serves a query.
 
     ``params`` go to the server; ``detailed`` says whether the detailed listing
@@ -113,7 +115,7 @@ class QueryPlan:
 
     params: dict[str, str]
     detailed: bool
-    check: Callable[[NodeImage], bool] | None = field(default=None)
+    check: Callable[[NodeImage], bool] | None = None
     exact: bool = True
 
 

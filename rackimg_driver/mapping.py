@@ -11,7 +11,10 @@ from typing import Any, cast
 from libcloud.compute.base import NodeDriver, NodeImage
 
 from rackimg_driver.errors import InvalidResponseError
-from rackimg_driver.types import state_from_glance, state_from_status, type_from_image
+from rackimg_driver.types import ImageState, ImageType, state_from_glance, state_from_status, type_from_image
+
+_STATES = {state.value: state for state in ImageState}
+_TYPE_WORDS = {"base": ImageType.BASE, "snapshot": ImageType.SNAPSHOT, "backup": ImageType.SNAPSHOT}
 
 __all__ = ["EXTRA_KEYS", "brief_image", "image_from_api", "images_from_page", "trim_to_brief"]
 
@@ -78,35 +81,78 @@ def _metadata_text(metadata: dict[str, Any], key: str) -> str | None:
 
 
 def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
-    """Build a NodeImage from a detailed image object."""
-    image_id, name = _identity(data, status)
-    raw_metadata = data.get("metadata")
-    metadata = dict(raw_metadata) if isinstance(raw_metadata, dict) else {}
-    server = data.get("server")
-    server_id = _as_str(server.get("id")) if isinstance(server, dict) else None
-    links = data.get("links")
-    api_status = data.get("status")
+    """Build a NodeImage from a detailed image object.
+
+    The hot path of every listing: values of the expected type are taken as they are,
+    with a type test each; only a value of another type goes through the converters.
+    """
+    if type(data) is not dict:
+        _identity(data, status)  # raises
+    get = data.get
+    image_id = get("id")
+    name = get("name")
+    if type(image_id) is not str or not image_id or (name is not None and type(name) is not str):
+        image_id, name = _identity(data, status)
+    metadata = get("metadata")
+    if type(metadata) is not dict:
+        metadata = {}  # (a dict fresh from the JSON parser is nobody else's: kept as it is)
+    server = get("server")
+    server_id = server.get("id") if type(server) is dict else None
+    if type(server_id) is not str:
+        server_id = None
+    api_status = get("status")
+    state = _STATES.get(api_status) if type(api_status) is str else None
+    if state is None:
+        state = state_from_status(api_status)
+    links = get("links")
     extra = {
-        "visibility": _as_str(data.get("visibility")),
-        "updated": _as_str(data.get("updated")),
-        "created": _as_str(data.get("created")),
-        "status": _as_str(api_status),
-        "progress": _as_int(data.get("progress")),
+        "visibility": _str_or_none(get("visibility")),
+        "updated": _str_or_none(get("updated")),
+        "created": _str_or_none(get("created")),
+        "status": api_status if type(api_status) is str else None,
+        "progress": _int_or_none(get("progress")),
         "metadata": metadata,
-        "os_type": _as_str(data.get("os_type")) or _metadata_text(metadata, "os_type"),
-        "os_distro": _as_str(data.get("os_distro")) or _metadata_text(metadata, "os_distro"),
-        "os_version": _as_str(data.get("os_version")) or _metadata_text(metadata, "os_version"),
+        "os_type": _os_field(get("os_type"), metadata, "os_type", "org.openstack__1__os_type"),
+        "os_distro": _os_field(get("os_distro"), metadata, "os_distro", "org.openstack__1__os_distro"),
+        "os_version": _os_field(get("os_version"), metadata, "os_version", "org.openstack__1__os_version"),
         "serverId": server_id,
-        "minDisk": _as_int(data.get("minDisk")),
-        "minRam": _as_int(data.get("minRam")),
-        "state": state_from_status(api_status),
-        "image_type": type_from_image(metadata, server_id),
-        "size": _as_int(data.get("OS-EXT-IMG-SIZE:size")),
-        "disk_config": _as_str(data.get("OS-DCF:diskConfig")),
-        "links": links if isinstance(links, list) else [],
+        "minDisk": _int_or_none(get("minDisk")),
+        "minRam": _int_or_none(get("minRam")),
+        "state": state,
+        "image_type": _image_type(metadata, server_id),
+        "size": _int_or_none(get("OS-EXT-IMG-SIZE:size")),
+        "disk_config": _str_or_none(get("OS-DCF:diskConfig")),
+        "links": links if type(links) is list else [],
     }
     # Glance allows an image without a name; libcloud's annotation says str.
     return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if type(value) is int else _as_int(value)
+
+
+def _os_field(value: Any, metadata: dict[str, Any], key: str, org_key: str) -> str | None:
+    if type(value) is str and value:
+        return value
+    found = metadata.get(key)
+    if type(found) is str and found:
+        return found
+    found = metadata.get(org_key)
+    return found if type(found) is str and found else None
+
+
+def _image_type(metadata: dict[str, Any], server_id: str | None) -> ImageType:
+    word = metadata.get("image_type")
+    if type(word) is str:
+        known = _TYPE_WORDS.get(word) or _TYPE_WORDS.get(word.lower())
+        if known is not None:
+            return known
+    return ImageType.SNAPSHOT if server_id else ImageType.BASE
 
 
 def brief_image(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:

@@ -10,7 +10,7 @@ only on a rate limit, which the server answers before doing anything.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["RETRY_STATUSES", "RetryPolicy"]
 
@@ -20,8 +20,7 @@ _RATE_LIMITS = frozenset({413, 429})
 _RETRY_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """How many times, and how patiently, to retry.
 
     :param attempts: Tries in all, the first included; 1 turns retrying off.

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from libcloud.compute.drivers.dummy import DummyNodeDriver
 
@@ -103,6 +103,10 @@ def test_error_bodies_of_any_text_give_a_message(body: str) -> None:
     assert isinstance(message, str)
 
 
+_LOG_WORDS = ("RAX-KSKEY:apiKeyCredentials", "username", "apiKey", "identity", "password", "expires", "access", "token",
+              "X-Auth-Token", "X-Subject-Token", "auth", "user", "name", "<redacted>")  # fmt: skip
+
+
 @given(st.one_of(st.none(), st.text(max_size=40)))
 def test_retry_after_of_any_text_is_seconds(value: str | None) -> None:
     seconds = retry_after_seconds(value)
@@ -113,6 +117,8 @@ def test_retry_after_of_any_text_is_seconds(value: str | None) -> None:
     st.text(alphabet=st.characters(blacklist_characters='"\\', blacklist_categories=("Cs",)), min_size=8, max_size=40)
 )
 def test_secrets_are_redacted_from_logged_bodies_and_headers(secret: str) -> None:
+    # A "secret" that is one of the words around it (say "username") cannot be told apart.
+    assume(not any(secret in word for word in _LOG_WORDS))
     body = json.dumps({"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "u", "apiKey": secret}}})
     assert secret not in redact(body)
     v3 = json.dumps({"auth": {"identity": {"password": {"user": {"name": "u", "password": secret}}}}})

@@ -184,3 +184,31 @@ def test_a_bad_retries_value_exits_2(rs: Rackimg) -> None:
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["rackimg: error: --retries must be a whole number, got 'many'"]
+
+
+def test_a_rate_limited_delete_exits_5_and_says_when_to_retry(rs: Rackimg, cloud: LocalCloud) -> None:
+    cloud.faults.set_rate_limit(status=429, retry_after=9)
+
+    result = rs("--retries", "0", "images", "delete", "-y", SNAPSHOT_ACTIVE_ID)
+
+    assert result.returncode == 5
+    assert one_error_line(result.stderr) == (
+        f"rackimg: error: {SNAPSHOT_ACTIVE_ID}: 429 Too Many Requests: This request was rate-limited. (retry after 9 s)"
+    )
+    cloud.faults.clear()
+    assert SNAPSHOT_ACTIVE_ID in {image.id for image in cloud.store.list_images(DEMO_TENANT)}
+
+
+def test_a_failure_on_one_delete_does_not_stop_the_others(rs: Rackimg, cloud: LocalCloud) -> None:
+    from rackimg_driver.emulator.seed import BACKUP_ACTIVE_ID
+
+    cloud.faults.set_drop(count=1)
+
+    result = rs("--retries", "0", "images", "delete", "-y", SNAPSHOT_ACTIVE_ID, BACKUP_ACTIVE_ID)
+
+    assert result.returncode == 1
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"rackimg: error: {SNAPSHOT_ACTIVE_ID}: ") and "no answer" in line
+    assert result.stdout == f"deleted {BACKUP_ACTIVE_ID}\n"
+    remaining = {image.id for image in cloud.store.list_images(DEMO_TENANT)}
+    assert SNAPSHOT_ACTIVE_ID in remaining and BACKUP_ACTIVE_ID not in remaining
