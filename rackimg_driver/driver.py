@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
@@ -194,6 +195,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         ex_filters: Mapping[str, Any] | None = None,
         ex_detailed: bool = True,
         ex_page_size: int | None = None,
+        ex_only_active: bool = False,
     ) -> list[NodeImage]:
         """Every image that matches ``ex_filters``, across all pages.
 
@@ -203,9 +205,28 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             filter table). With ``limit``, at most that many images in total.
         :param ex_detailed: False for id and name only (state and type are None).
         :param ex_page_size: Images per request, overriding the driver's default.
+        :param ex_only_active: As in libcloud's OpenStack drivers: only ACTIVE images
+            (the same as ``ex_filters={"status": "ACTIVE"}``). False by default here,
+            where libcloud's own default is True.
         :raises ValueError: for a bad filter, before any request.
         """
-        return list(self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size))
+        if ex_only_active:
+            filters = dict(ex_filters or {})
+            status = filters.setdefault("status", ImageState.ACTIVE)
+            if member_of(ImageState, status) != ImageState.ACTIVE:
+                raise ValueError(f"ex_only_active=True contradicts ex_filters['status']={status!r}")
+            ex_filters = filters
+        images = self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size)
+        # Thousands of new objects held at once set CPython's cycle collector off again and
+        # again, each time scanning the growing list; images hold no cycles, so it waits.
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            return list(images)
+        finally:
+            if collecting:
+                gc.enable()
 
     def ex_iterate_images(
         self,

@@ -104,46 +104,44 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
     state = _STATES.get(api_status) if type(api_status) is str else None
     if state is None:
         state = state_from_status(api_status)
-    links = get("links")
+    # Inline type tests, not helper calls: this runs once per image of every listing.
+    str_, int_ = str, int
+    mget = metadata.get
     extra = {
-        "visibility": _str_or_none(get("visibility")),
-        "updated": _str_or_none(get("updated")),
-        "created": _str_or_none(get("created")),
-        "status": api_status if type(api_status) is str else None,
-        "progress": _int_or_none(get("progress")),
+        "visibility": v if type(v := get("visibility")) is str_ else None,
+        "updated": v if type(v := get("updated")) is str_ else None,
+        "created": v if type(v := get("created")) is str_ else None,
+        "status": api_status if type(api_status) is str_ else None,
+        "progress": v if type(v := get("progress")) is int_ else _as_int(v),
         "metadata": metadata,
-        "os_type": _os_field(get("os_type"), metadata, "os_type", "org.openstack__1__os_type"),
-        "os_distro": _os_field(get("os_distro"), metadata, "os_distro", "org.openstack__1__os_distro"),
-        "os_version": _os_field(get("os_version"), metadata, "os_version", "org.openstack__1__os_version"),
+        "os_type": _os_field(get("os_type"), mget("os_type"), mget(_ORG_OS_TYPE)),
+        "os_distro": _os_field(get("os_distro"), mget("os_distro"), mget(_ORG_OS_DISTRO)),
+        "os_version": _os_field(get("os_version"), mget("os_version"), mget(_ORG_OS_VERSION)),
         "serverId": server_id,
-        "minDisk": _int_or_none(get("minDisk")),
-        "minRam": _int_or_none(get("minRam")),
+        "minDisk": v if type(v := get("minDisk")) is int_ else _as_int(v),
+        "minRam": v if type(v := get("minRam")) is int_ else _as_int(v),
         "state": state,
         "image_type": _image_type(metadata, server_id),
-        "size": _int_or_none(get("OS-EXT-IMG-SIZE:size")),
-        "disk_config": _str_or_none(get("OS-DCF:diskConfig")),
-        "links": links if type(links) is list else [],
+        "size": v if type(v := get("OS-EXT-IMG-SIZE:size")) is int_ else _as_int(v),
+        "disk_config": v if type(v := get("OS-DCF:diskConfig")) is str_ else None,
+        "links": v if type(v := get("links")) is list else [],
     }
     # Glance allows an image without a name; libcloud's annotation says str.
     return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
 
 
-def _str_or_none(value: Any) -> str | None:
-    return value if type(value) is str else None
+_ORG_OS_TYPE = "org.openstack__1__os_type"
+_ORG_OS_DISTRO = "org.openstack__1__os_distro"
+_ORG_OS_VERSION = "org.openstack__1__os_version"
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if type(value) is int else _as_int(value)
-
-
-def _os_field(value: Any, metadata: dict[str, Any], key: str, org_key: str) -> str | None:
-    if type(value) is str and value:
-        return value
-    found = metadata.get(key)
-    if type(found) is str and found:
-        return found
-    found = metadata.get(org_key)
-    return found if type(found) is str and found else None
+def _os_field(top: Any, plain: Any, org: Any) -> str | None:
+    """The first non-empty string of: the image's own field, metadata's, metadata's org.openstack one."""
+    if type(top) is str and top:
+        return top
+    if type(plain) is str and plain:
+        return plain
+    return org if type(org) is str and org else None
 
 
 def _image_type(metadata: dict[str, Any], server_id: str | None) -> ImageType:

@@ -317,3 +317,11 @@ def test_changes_since_with_a_fraction_keeps_an_image_shown_in_whole_seconds(dri
     server.route("GET", DETAIL, Answer(200, page([same_second, earlier, precise])))
     found = driver.list_images(ex_filters={"changes-since": "2026-05-01T12:00:00.500Z"})
     assert [i.id for i in found] == ["same"]
+
+
+def test_ex_only_active_as_in_libclouds_openstack_drivers(driver, server: FixedServer) -> None:
+    server.route("GET", DETAIL, Answer(200, page([image("a"), image("b", status="SAVING")])))
+    assert [i.id for i in driver.list_images(ex_only_active=True)] == ["a"]
+    assert sent(server) == {"status": "ACTIVE"}
+    with pytest.raises(ValueError, match="ex_only_active"):
+        driver.list_images(ex_only_active=True, ex_filters={"status": "SAVING"})
