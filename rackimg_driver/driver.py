@@ -42,19 +42,13 @@ def _dialect(value: Any) -> Dialect:
     raise ValueError(f"ex_dialect must be one of {allowed}, got {value!r}")
 
 
-def _image_id(value: Any, argument: str) -> str:
-    if isinstance(value, NodeImage):
+def _id_of(value: Any, argument: str, kind: type[NodeImage] | type[Node] = NodeImage) -> str:
+    """The id of a NodeImage (or Node), or the id string itself; ValueError naming ``argument``."""
+    if isinstance(value, kind):
         value = value.id
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{argument} must be a non-empty image id, got {value!r}")
-    return value
-
-
-def _server_id(value: Any) -> str:
-    if isinstance(value, Node):
-        value = value.id
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"node must be a libcloud Node or a non-empty server id, got {value!r}")
+        noun = "image" if kind is NodeImage else "server"
+        raise ValueError(f"{argument} must be a libcloud {kind.__name__} or a non-empty {noun} id, got {value!r}")
     return value
 
 
@@ -324,7 +318,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
         :raises BaseHTTPError: with code 404 when there is no such image.
         """
-        image_id = _image_id(image_id, "image_id")
+        image_id = _id_of(image_id, "image_id")
         response = self.connection.request(f"{self.connection.images_path}/{quote(image_id, safe='')}")
         body = response.object
         if self.dialect == Dialect.GLANCE:
@@ -340,7 +334,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             or one that is not yours. When a try's answer was lost and a retry finds
             the image gone, the image counts as deleted.
         """
-        image_id = _image_id(node_image, "node_image")
+        image_id = _id_of(node_image, "node_image")
         try:
             path = f"{self.connection.images_path}/{quote(image_id, safe='')}"
             response = self.connection.request(path, method="DELETE")
@@ -372,7 +366,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         """
         if self.dialect == Dialect.GLANCE:
             raise NotImplementedError("create_image is a compute API action: use the openstack or rackspace dialect")
-        server_id = _server_id(node)
+        server_id = _id_of(node, "node", Node)
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         body = {"createImage": {"name": name, "metadata": _metadata(ex_metadata, description)}}
@@ -404,7 +398,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             the state waited for), or disappears (404).
         :raises ImageWaitTimeout: when ``timeout`` runs out first.
         """
-        image_id = _image_id(image, "image")
+        image_id = _id_of(image, "image")
         wanted = _wanted_state(state)
         limit = _seconds("timeout", timeout)
         pause = _seconds("interval", interval)
