@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8774)
     emulator.add_argument("--state", help="sqlite file to keep state in (default: in memory)")
-    emulator.add_argument("--dialect", choices=("rackspace", "openstack"), default="rackspace")
+    emulator.add_argument("--dialect", choices=("rackspace", "openstack", "glance"), default="rackspace")
     return parser
 
 

@@ -7,6 +7,7 @@ libcloud exceptions, and keeps secrets out of libcloud's debug log.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -123,12 +124,25 @@ except ImportError:
     JSON_PARSER = "json (stdlib)"
 
 
+def _page_text(body: str) -> str:
+    """The words of an HTML error page (Glance, proxies): after its heading, without tags."""
+    if "<" not in body or ">" not in body:
+        return body
+    lowered = body.lower()
+    start = lowered.find("</h1>")
+    end = lowered.find("</body>")
+    if start != -1:
+        body = body[start + len("</h1>") : end if end > start else None]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    return " ".join(text.split()) or body
+
+
 def _fault_message(body: str) -> str:
     """The message of an API fault body ``{"itemNotFound": {"code": 404, "message": ...}}``."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return excerpt(body) or "(empty body)"
+        return excerpt(_page_text(body)) or "(empty body)"
     if isinstance(parsed, dict):
         for fault in parsed.values():
             if isinstance(fault, dict) and isinstance(fault.get("message"), str):

@@ -197,8 +197,9 @@ _GLANCE_CORE = frozenset(
     }
 )  # fmt: skip
 
-# Nova's OS-DCF:diskConfig, from the auto_disk_config property.
-_DISK_CONFIG = {"true": "AUTO", "false": "MANUAL", "disabled": "MANUAL"}
+# Nova's OS-DCF:diskConfig from the auto_disk_config property: oslo's true words are AUTO,
+# any other word MANUAL, no property no key.
+_TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 
 
 def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
@@ -230,13 +231,19 @@ def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = No
         "minRam": _as_int(data.get("min_ram")),
         "state": state,
         "image_type": type_from_image(properties, server_id),
-        "size": _as_int(data.get("size")),
-        "disk_config": _DISK_CONFIG.get(auto_disk.lower()) if isinstance(auto_disk, str) else None,
+        "size": _as_int(data.get("size")) or 0,  # Nova shows 0 for an image without data
+        "disk_config": _disk_config(auto_disk),
         "links": [{"rel": "self", "href": self_link}] if isinstance(self_link, str) else [],
         "glance_status": _as_str(data.get("status")),
     }
     # Glance allows an image without a name; libcloud's annotation says str.
     return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+def _disk_config(auto_disk: Any) -> str | None:
+    if not isinstance(auto_disk, str):
+        return None
+    return "AUTO" if auto_disk.strip().lower() in _TRUE_WORDS else "MANUAL"
 
 
 def glance_images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | None]:

@@ -10,15 +10,20 @@ Routes (``{c}`` is the compute prefix: ``/v2/{tenant}`` for rackspace, ``/v2.1/{
     DELETE {c}/images/{id}                 delete (204)
     GET    {c}/servers  {c}/servers/detail  {c}/servers/{id}
     POST   {c}/servers/{id}/action         {"createImage": {"name", "metadata"}} -> 202 + Location
+    GET    /v2/images                      Glance v2 list (openstack and glance dialects; see ``glance``)
+    GET    /v2/images/{id}                 Glance v2 image
+    DELETE /v2/images/{id}                 Glance v2 delete (204)
     GET|POST|DELETE /_emulator/faults      read / merge / clear faults (see ``faults``)
     POST   /_emulator/reset                reseed the store ({"seed": false} leaves it empty)
 
 It knows nothing of sqlite (it calls :class:`Store`) nor of sockets (the server adapts it).
-Faults apply to compute routes, to identity routes only when asked, never to ``/_emulator``.
+Faults apply to compute and Glance routes, to identity routes only when asked, never to
+``/_emulator``. Glance answers errors as real Glance does: HTML pages, not JSON.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import time
 import uuid
@@ -30,11 +35,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from .dialects import LAST_IMAGES_MICROVERSION, Dialect, MicroversionError, get_dialect
 from .faults import DropConnection, FaultPlan, Faults
+from .glance import DEFAULT_LIMIT as GLANCE_DEFAULT_LIMIT
+from .glance import GlanceQuery, glance_page
 from .identity import Identity, Token
 from .listing import BadQuery, ImageQuery, select_page
 from .seed import seed_demo_data
 from .store import (
     ImageNotFound,
+    ImageNotOwned,
     ImageNotVisible,
     ImageProtected,
     ImageRecord,
@@ -42,7 +50,7 @@ from .store import (
     SnapshotInProgress,
     Store,
 )
-from .views import Links, image_detail, image_summary, server_detail, server_summary
+from .views import Links, glance_image, image_detail, image_summary, server_detail, server_summary
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -83,6 +91,16 @@ def fault(status: int, message: str, **extra: Any) -> Response:
     """The error body Nova and Rackspace use: ``{"<faultName>": {"code", "message"}}``."""
     name = _FAULT_NAMES.get(status, "computeFault")
     return json_response(status, {name: {"code": status, "message": message, **extra}})
+
+
+def glance_fault(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """The error page Glance (webob) answers with: HTML, the message escaped."""
+    title = f"{status} {_REASONS.get(status, 'Error')}"
+    page = (
+        f"<html>\n <head>\n  <title>{title}</title>\n </head>\n <body>\n  <h1>{title}</h1>\n"
+        f"  {html.escape(message)}<br /><br />\n\n\n\n </body>\n</html>"
+    )
+    return Response(status, page.encode(), [("Content-Type", "text/html; charset=UTF-8"), *headers])
 
 
 @dataclass(frozen=True)
@@ -137,10 +155,11 @@ class EmulatorApp:
     """The WSGI application of the local cloud.
 
     :param store: the state.
-    :param dialect: ``"rackspace"`` or ``"openstack"`` (or a :class:`Dialect`).
+    :param dialect: ``"rackspace"``, ``"openstack"`` or ``"glance"`` (or a :class:`Dialect`).
     :param faults: the faults to inject (a fresh, empty :class:`Faults` when None).
     :param identity: the account and its tokens (default credentials when None).
     :param max_limit: the largest page the list calls return.
+    :param glance_default_limit: the page size of ``GET /v2/images`` without ``limit``.
     :param saving_seconds: how long a new snapshot stays SAVING.
     :param reseed: fills the store on ``POST /_emulator/reset``.
     """
@@ -153,6 +172,7 @@ class EmulatorApp:
         *,
         identity: Identity | None = None,
         max_limit: int = 1000,
+        glance_default_limit: int = GLANCE_DEFAULT_LIMIT,
         saving_seconds: float = 3.0,
         reseed: Callable[[Store], None] = seed_demo_data,
     ) -> None:
@@ -161,6 +181,7 @@ class EmulatorApp:
         self.faults = faults if faults is not None else Faults()
         self.identity = identity or Identity()
         self.max_limit = max_limit
+        self.glance_default_limit = glance_default_limit
         self.saving_seconds = saving_seconds
         self._reseed = reseed
 
@@ -185,6 +206,12 @@ class EmulatorApp:
             return self._admin(request, parts[1:])
         if parts in (["v2.0", "tokens"], ["v3", "auth", "tokens"]):
             return self._with_faults(request, self.faults.plan(identity=True), self._identity)
+        if self.dialect.serves_glance and parts[:2] == ["v2", "images"]:
+
+            def image_service(req: Request) -> Response:
+                return self._glance(req, parts[2:])
+
+            return self._with_faults(request, self.faults.plan(identity=False), image_service)
         located = self._locate_compute(parts)
         if located is None:
             return fault(404, "The resource could not be found.")
@@ -436,7 +463,7 @@ class EmulatorApp:
     def _check_tenant(self, token: Token, url_tenant: str | None) -> Response | None:
         if url_tenant is None or url_tenant == token.tenant_id:
             return None
-        if self.dialect.name == "openstack":
+        if self.dialect.upstream_nova:
             return fault(
                 400,
                 f"Malformed request URL: URL's project_id '{url_tenant}' doesn't match "
@@ -555,6 +582,74 @@ class EmulatorApp:
             return json_response(202, {"image_id": record.id})
         location = f"{ctx.links.root}{ctx.links.prefix}/images/{record.id}"
         return Response(202, b"", [("Location", location)])
+
+    # -- Glance v2 ------------------------------------------------------------------------------
+
+    def _glance(self, request: Request, rest: list[str]) -> Response:
+        token = self.identity.validate(request.headers.get("x-auth-token"))
+        if token is not None and self.faults.token_expired_by_use(token.id):
+            self.identity.revoke(token.id)
+            token = None
+        if token is None or token.tenant_id is None:  # keystonemiddleware's page
+            message = (
+                "This server could not verify that you are authorized to access the document you requested. "
+                "Either you supplied the wrong credentials (e.g., bad password), or your browser does not "
+                "understand how to supply the credentials required."
+            )
+            return glance_fault(401, message, [("WWW-Authenticate", f'Keystone uri="{request.root}"')])
+        method = request.method
+        if not rest and method == "GET":
+            response = self._glance_list(request, token.tenant_id)
+        elif len(rest) == 1 and method == "GET":
+            response = self._glance_get(token.tenant_id, rest[0])
+        elif len(rest) == 1 and method == "DELETE":
+            response = self._glance_delete(token.tenant_id, rest[0])
+        elif len(rest) <= 1:
+            response = glance_fault(405, f"The method {method} is not allowed for this resource. ")
+        else:
+            response = glance_fault(404, "The resource could not be found.")
+        response.headers.append(("x-openstack-request-id", f"req-{uuid.uuid4()}"))
+        return response
+
+    def _glance_list(self, request: Request, tenant: str) -> Response:
+        try:
+            query = GlanceQuery.from_params(request.raw_query, self.max_limit, self.glance_default_limit)
+            if query.marker is not None:
+                self.store.get_image(tenant, query.marker)  # also with limit=0
+            page = glance_page(self.store.iter_images(tenant, after=query.marker), query)
+        except BadQuery as exc:
+            return glance_fault(400, str(exc))
+        except ImageNotVisible:
+            return glance_fault(403, f"Forbidding request, image {query.marker} not visible")
+        except ImageNotFound:
+            return glance_fault(400, f"No image found with ID {query.marker}")
+        params = [(key, value) for key, value in request.raw_query if key != "marker"]
+        body: dict[str, Any] = {
+            "images": [glance_image(record) for record in page.images],
+            "first": "/v2/images" + (f"?{urlencode(params)}" if params else ""),
+            "schema": "/v2/schemas/images",
+        }
+        if page.next_marker is not None:
+            body["next"] = f"/v2/images?{urlencode([*params, ('marker', page.next_marker)])}"
+        return json_response(200, body)
+
+    def _glance_get(self, tenant: str, image_id: str) -> Response:
+        try:
+            record = self.store.get_image(tenant, image_id)
+        except ImageNotFound:
+            return glance_fault(404, f"No image found with ID {image_id}")
+        return json_response(200, glance_image(record))
+
+    def _glance_delete(self, tenant: str, image_id: str) -> Response:
+        try:
+            self.store.delete_image(tenant, image_id)
+        except ImageNotFound:
+            return glance_fault(404, f"Failed to find image {image_id} to delete")
+        except ImageNotOwned:
+            return glance_fault(403, "You are not authorized to complete delete_image action.")
+        except ImageProtected:
+            return glance_fault(403, f"Image {image_id} is protected and cannot be deleted.")
+        return Response(204, b"", [("Content-Type", "text/html; charset=UTF-8")])
 
 
 def _iso_millis(moment: datetime) -> str:

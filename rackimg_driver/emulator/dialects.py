@@ -1,10 +1,12 @@
-"""The two clouds the emulator can play, and where they differ.
+"""The clouds the emulator can play, and where they differ.
 
 ``rackspace``: Rackspace Cloud Servers v2 under ``/v2/{tenant}``; filters mean what the
 Rackspace documentation says. ``openstack``: upstream Nova under ``/v2.1[/{project}]``, with
 the quirks of its images proxy reproduced on purpose (status compared with the Glance status,
 ``type`` case-sensitive against ``image_type``, ``minDisk``/``minRam`` exact) and with compute
-microversions (the proxy is gone from 2.36 on).
+microversions (the proxy is gone from 2.36 on), plus Glance v2 (``/v2/images``) at the
+catalog's ``image`` endpoint. ``glance``: the same cloud, for clients of the Image service
+(only the name, and so the driver arguments it suggests, differ).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Dialect:
     project_optional = False
     #: Answer as upstream Nova was observed to (image views, Glance's marker errors).
     upstream_nova = False
+    #: Serve Glance v2 (``/v2/images``) at the root, the catalog's ``image`` endpoint.
+    serves_glance = False
 
     def compute_url(self, root: str, tenant: str) -> str:
         return f"{root}/{self.version_segment}/{tenant}"
@@ -109,6 +113,7 @@ class OpenStackDialect(Dialect):
     region_names = ("RegionOne",)
     project_optional = True
     upstream_nova = True
+    serves_glance = True
 
     def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
         return [
@@ -119,7 +124,7 @@ class OpenStackDialect(Dialect):
                 "url": self.compute_url(root, tenant),
                 "version": "2.1",
             },
-            # Glance will be served here later; listed now so clients can find it.
+            # Glance v2: /v2/images under this root (see glance.py).
             {"type": "image", "name": "glance", "regions": list(self.region_names), "url": root},
             {"type": "identity", "name": "keystone", "regions": list(self.region_names),
              "url": f"{root}/v3"},
@@ -162,7 +167,14 @@ class OpenStackDialect(Dialect):
         return version
 
 
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (RackspaceDialect(), OpenStackDialect())}
+class GlanceDialect(OpenStackDialect):
+    """The OpenStack cloud seen by a client of Glance v2: the same identity, catalog, Nova and
+    Glance; only the name differs (and with it :attr:`LocalCloud.driver_kwargs`)."""
+
+    name = "glance"
+
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (RackspaceDialect(), OpenStackDialect(), GlanceDialect())}
 
 
 def get_dialect(dialect: str | Dialect) -> Dialect:

@@ -164,8 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
 class LocalCloud:
     """A local cloud on 127.0.0.1: the store, the faults and the HTTP server, started on demand.
 
-    :param dialect: ``"rackspace"`` (``/v2/{tenant}``, documented filters) or ``"openstack"``
-        (``/v2.1``, upstream Nova's quirks and microversions).
+    :param dialect: ``"rackspace"`` (``/v2/{tenant}``, documented filters), ``"openstack"``
+        (``/v2.1``, upstream Nova's quirks and microversions, and Glance v2 at ``/v2/images``) or
+        ``"glance"`` (the same cloud; :attr:`driver_kwargs` then choose the glance dialect).
     :param state: a sqlite file (kept across restarts) or None / ``":memory:"``.
     :param port: 0 picks a free port (kept when the same object is restarted).
     :param seed: fill an empty store with the demo data (a file that holds anything, or was
@@ -257,6 +258,12 @@ class LocalCloud:
         return get_dialect(self.dialect).compute_url(self.url, self.tenant_id)
 
     @property
+    def image_url(self) -> str | None:
+        """The catalog's ``image`` endpoint (Glance v2 answers under ``/v2/images``), or None
+        in the rackspace dialect, which has no Glance."""
+        return self.url if get_dialect(self.dialect).serves_glance else None
+
+    @property
     def saving_seconds(self) -> float:
         """How long new snapshots stay SAVING (may be changed while running)."""
         return self.app.saving_seconds
@@ -290,7 +297,7 @@ class LocalCloud:
             "ex_tenant_name": self.project_name,
             "ex_domain_name": self.identity.credentials.domain_name,
             "ex_force_service_region": "RegionOne",
-            "ex_dialect": "openstack",
+            "ex_dialect": "glance" if self.dialect == "glance" else "openstack",
         }
 
     # -- running ------------------------------------------------------------------------------
@@ -410,6 +417,8 @@ def _serve_until(
     with LocalCloud(dialect, state, host=host, port=port, **kwargs) as cloud:
         print(f"rackimg emulator ({cloud.dialect}) listening on {cloud.url}", file=out)
         print(f"  compute endpoint: {cloud.compute_url}", file=out)
+        if cloud.image_url is not None:
+            print(f"  image endpoint: {cloud.image_url} (Glance v2: /v2/images)", file=out)
         print(f"  state: {cloud.store.path}", file=out)
         for key, value in cloud.driver_kwargs.items():
             print(f"  {key} = {value}", file=out)

@@ -132,6 +132,10 @@ class ImageProtected(PermissionError):
     """The image is protected (or not the tenant's own) and cannot be deleted."""
 
 
+class ImageNotOwned(ImageProtected):
+    """The image is visible to the tenant (a public one) but belongs to someone else."""
+
+
 class ServerNotFound(LookupError):
     """No server with that id belongs to the tenant."""
 
@@ -348,11 +352,14 @@ class Store:
         """Delete an image of ``tenant``.
 
         Raises :class:`ImageNotFound` if the tenant cannot see it, :class:`ImageProtected` if it is
-        protected or belongs to someone else (a public image of another owner).
+        protected, its subclass :class:`ImageNotOwned` if it belongs to someone else (a public
+        image of another owner).
         """
         with self._transaction() as conn:
             record = self.get_image(tenant, image_id)
-            if record.protected or record.owner != tenant:
+            if record.owner != tenant:
+                raise ImageNotOwned(image_id)
+            if record.protected:
                 raise ImageProtected(image_id)
             conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
 

@@ -1,10 +1,11 @@
-"""Store records -> the JSON Nova (and Rackspace) answer with.
+"""Store records -> the JSON Nova (and Rackspace) answer with, and Glance v2's image objects.
 
 Pure functions: no HTTP, no sqlite. ``Links`` carries what the URLs of one request need.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -120,6 +121,43 @@ def image_detail(record: ImageRecord, links: Links, upstream_nova: bool = False)
     server_id = record.properties.get("instance_uuid")
     if server_id:
         body["server"] = {"id": server_id, "links": links.resource("servers", server_id)}
+    return body
+
+
+def glance_image(record: ImageRecord) -> dict[str, Any]:
+    """An image as Glance v2 shows it (an item of ``GET /v2/images``, or ``GET /v2/images/{id}``).
+
+    Custom properties first and at the top level, then the core fields, in the order real
+    Glance 33 sends them. Times are whole seconds with ``Z``; an image without data has
+    ``size``, ``virtual_size`` and the checksums null. The checksums of an image with data are
+    made up from its id (the store keeps no data).
+    """
+    has_data = record.size is not None
+    body: dict[str, Any] = dict(record.properties)
+    body.update(
+        name=record.name,
+        disk_format="raw",
+        container_format="bare",
+        visibility=record.visibility,
+        size=record.size,
+        virtual_size=record.size,
+        status=record.status,
+        checksum=hashlib.md5(record.id.encode()).hexdigest() if has_data else None,
+        protected=record.protected,
+        min_ram=record.min_ram,
+        min_disk=record.min_disk,
+        owner=record.owner,
+        os_hidden=False,
+        os_hash_algo="sha512" if has_data else None,
+        os_hash_value=hashlib.sha512(record.id.encode()).hexdigest() if has_data else None,
+        id=record.id,
+        created_at=iso_z(record.created),
+        updated_at=iso_z(record.updated),
+        tags=[],
+        self=f"/v2/images/{record.id}",
+        file=f"/v2/images/{record.id}/file",
+        schema="/v2/schemas/image",
+    )
     return body
 
 

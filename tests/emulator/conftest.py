@@ -1,4 +1,4 @@
-"""Fixtures: local clouds of both dialects and logged-in HTTP clients talking to them."""
+"""Fixtures: local clouds of each dialect and logged-in HTTP clients talking to them."""
 
 from __future__ import annotations
 
@@ -78,6 +78,17 @@ def login_openstack(cloud: LocalCloud) -> Client:
     return Client(session, compute["endpoints"][0]["url"], token)
 
 
+def login_glance(cloud: LocalCloud) -> Client:
+    """A client of the catalog's ``image`` endpoint (paths then start with ``/v2/images``)."""
+    session = requests.Session()
+    response = session.post(cloud.url + "/v3/auth/tokens", json=v3_body(cloud), timeout=TIMEOUT)
+    assert response.status_code == 201, response.text
+    token = response.headers["X-Subject-Token"]
+    image = next(s for s in response.json()["token"]["catalog"] if s["type"] == "image")
+    session.headers["X-Auth-Token"] = token
+    return Client(session, image["endpoints"][0]["url"], token)
+
+
 @pytest.fixture
 def rackspace_cloud() -> Iterator[LocalCloud]:
     with local_cloud("rackspace", saving_seconds=0.6) as cloud:
@@ -98,3 +109,14 @@ def rs(rackspace_cloud: LocalCloud) -> Client:
 @pytest.fixture
 def osc(openstack_cloud: LocalCloud) -> Client:
     return login_openstack(openstack_cloud)
+
+
+@pytest.fixture
+def glance_cloud() -> Iterator[LocalCloud]:
+    with local_cloud("glance", saving_seconds=0.6) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def gl(glance_cloud: LocalCloud) -> Client:
+    return login_glance(glance_cloud)
