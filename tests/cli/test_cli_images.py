@@ -350,6 +350,8 @@ def test_ctrl_c_while_waiting_exits_130_without_a_traceback(rs: Rackimg) -> None
         text=True,
         env=rs.env,
         cwd=rs.cwd,
+        # As from a terminal: a run started in the background (CI) inherits SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stderr is not None
