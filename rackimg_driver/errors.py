@@ -90,8 +90,23 @@ class TransportError(LibcloudError):
         self.method = method
         self.path = path
         self.attempts = 1
-        self.message = f"{method} {path}: no answer ({type(error).__name__}: {excerpt(str(error), 160)})"
+        self.message = f"{method} {path}: no answer ({type(error).__name__}: {excerpt(_reason(error), 200)})"
         super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost reason requests and urllib3 wrap a failure in (a TLS or socket error)."""
+    reason: Any = error
+    for _ in range(4):
+        inner = reason.args[0] if getattr(reason, "args", None) else None
+        inner = getattr(inner, "reason", None) or getattr(reason, "reason", None)
+        if inner is None or inner is reason:
+            break
+        reason = inner
+    return str(reason)
