@@ -74,9 +74,9 @@ def _claims(entry_points_: list[EntryPoint]) -> list[EntryPoint]:
 
 
 def _builtin_names() -> list[str]:
-    from libcloud.compute.providers import DRIVERS
+    from rackimg_driver.registration import registered_drivers
 
-    return sorted(str(name) for name in DRIVERS)
+    return sorted(registered_drivers())
 
 
 def known_driver_names() -> list[str]:
@@ -253,9 +253,11 @@ def register_all() -> RegistrationReport:
     name libcloud already gives to another driver is skipped, logged as a warning with the
     reason, and listed in the report; the others are registered all the same.
     """
-    from libcloud.compute.providers import DRIVERS, set_driver
+    from libcloud.compute.providers import set_driver
 
-    drivers = typing.cast(dict[str, tuple[str, str]], DRIVERS)
+    from rackimg_driver.registration import registered_drivers
+
+    drivers = registered_drivers()
     report = RegistrationReport()
     by_name: dict[str, list[EntryPoint]] = {}
     for entry_point in _namespace_entry_points():
@@ -267,11 +269,11 @@ def register_all() -> RegistrationReport:
             continue
         module, _, attribute = claims[0].value.partition(":")
         target = (module, attribute)
-        if drivers.get(name) == target:
+        if drivers.get(name.lower()) == target:
             report.already.append(name)
             continue
-        if name in drivers:
-            current = drivers[name]
+        if name.lower() in drivers:
+            current = drivers[name.lower()]
             report.skipped[name] = f"libcloud already has {name!r} as {current[0]}.{current[1]}"
             continue
         try:
