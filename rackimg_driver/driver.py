@@ -288,15 +288,17 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             if collecting:
                 gc.disable()
             try:
-                found = []
+                found: list[NodeImage] = []
+                status, check, seen, keep = response.status, plan.check, this_page.add, found.append
                 for item in items:
-                    image = to_image(item, self, response.status)
-                    if image.id in this_page or image.id in previous_page:
+                    image = to_image(item, self, status)
+                    image_id = image.id
+                    if image_id in this_page or image_id in previous_page:
                         continue  # a server that repeats itself must not make us repeat
-                    this_page.add(image.id)
-                    if plan.check is not None and not plan.check(image):
+                    seen(image_id)
+                    if check is not None and not check(image):
                         continue
-                    found.append(trim_to_brief(image) if trim else image)
+                    keep(trim_to_brief(image) if trim else image)
             finally:
                 if collecting:
                     gc.enable()

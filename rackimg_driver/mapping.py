@@ -114,9 +114,14 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
         "status": api_status if type(api_status) is str_ else None,
         "progress": v if type(v := get("progress")) is int_ else _as_int(v),
         "metadata": metadata,
-        "os_type": _os_field(get("os_type"), mget("os_type"), mget(_ORG_OS_TYPE)),
-        "os_distro": _os_field(get("os_distro"), mget("os_distro"), mget(_ORG_OS_DISTRO)),
-        "os_version": _os_field(get("os_version"), mget("os_version"), mget(_ORG_OS_VERSION)),
+        # The image's own field, else metadata's, else metadata's org.openstack__1__ one.
+        "os_type": v if type(v := get("os_type")) is str_ and v else _metadata_os(mget, "os_type", _ORG_OS_TYPE),
+        "os_distro": v
+        if type(v := get("os_distro")) is str_ and v
+        else _metadata_os(mget, "os_distro", _ORG_OS_DISTRO),
+        "os_version": v
+        if type(v := get("os_version")) is str_ and v
+        else _metadata_os(mget, "os_version", _ORG_OS_VERSION),
         "serverId": server_id,
         "minDisk": v if type(v := get("minDisk")) is int_ else _as_int(v),
         "minRam": v if type(v := get("minRam")) is int_ else _as_int(v),
@@ -135,13 +140,12 @@ _ORG_OS_DISTRO = "org.openstack__1__os_distro"
 _ORG_OS_VERSION = "org.openstack__1__os_version"
 
 
-def _os_field(top: Any, plain: Any, org: Any) -> str | None:
-    """The first non-empty string of: the image's own field, metadata's, metadata's org.openstack one."""
-    if type(top) is str and top:
-        return top
-    if type(plain) is str and plain:
-        return plain
-    return org if type(org) is str and org else None
+def _metadata_os(mget: Any, key: str, org_key: str) -> str | None:
+    value = mget(key)
+    if type(value) is str and value:
+        return value
+    value = mget(org_key)
+    return value if type(value) is str and value else None
 
 
 def _image_type(metadata: dict[str, Any], server_id: str | None) -> ImageType:
