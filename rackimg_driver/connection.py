@@ -128,7 +128,7 @@ except ImportError:
 def _page_text(body: str) -> str:
     """The words of an HTML error page (Glance, proxies): after its heading, without tags."""
     if "<" not in body or ">" not in body:
-        return body
+        return " ".join(body.split())
     lowered = body.lower()
     start = lowered.find("</h1>")
     end = lowered.find("</body>")
@@ -145,9 +145,12 @@ def _fault_message(body: str) -> str:
     except ValueError:
         return excerpt(_page_text(body)) or "(empty body)"
     if isinstance(parsed, dict):
-        for fault in parsed.values():
+        # Nova and Rackspace: {"itemNotFound": {"message": ...}}; Keystone: {"error": {...}};
+        # Glance: {"message": "... <br /><br />", "code": "403 Forbidden", "title": ...}.
+        candidates = [parsed, *parsed.values()]
+        for fault in candidates:
             if isinstance(fault, dict) and isinstance(fault.get("message"), str):
-                return str(fault["message"])
+                return excerpt(_page_text(fault["message"]))
     return excerpt(body)
 
 

@@ -141,3 +141,16 @@ def test_a_401_that_survives_a_fresh_token_is_invalid_creds(driver, server, iden
     with pytest.raises(InvalidCredsError):
         driver.list_images()
     assert identity.issued == 2  # one re-authentication, then the error
+
+
+def test_glances_json_error_shape_gives_its_message_without_markup(driver, server) -> None:
+    # Real Glance, asked for JSON, answers errors as a top-level message with HTML breaks in it.
+    body = {
+        "message": "Image x is protected and cannot be deleted.<br /><br />\n\n\n",
+        "code": "403 Forbidden",
+        "title": "Forbidden",
+    }
+    server.route("DELETE", f"{IMAGES}/x", Answer(403, body))
+    with pytest.raises(BaseHTTPError) as raised:
+        driver.delete_image("x")
+    assert str(raised.value) == "403 Forbidden: Image x is protected and cannot be deleted."
