@@ -14,6 +14,7 @@ from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
+from rackimg_driver._gc import pause_collector
 from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
 from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
@@ -216,9 +217,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         images = self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size)
         # Thousands of new objects held at once set CPython's cycle collector off again and
         # again, each time scanning the growing list; images hold no cycles, so it waits.
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
+        collecting = pause_collector()
         try:
             return list(images)
         finally:
@@ -271,25 +270,19 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 page_limit = min(page_limit or remaining, remaining)
             if page_limit is not None:
                 params["limit"] = str(page_limit)
+            response = self._request_page(action, params, marker is not None and marker == first_marker)
+            # The page is parsed and mapped in one pause of the cycle collector (see _gc):
+            # the parse left it paused (collector_held), or it is paused here.
+            collecting = self.connection.collector_held or pause_collector()
+            self.connection.collector_held = False
             try:
-                response = self.connection.request(action, params=params)
-            except BaseHTTPError as error:
-                if error.code == 400 and marker is not None and marker == first_marker:
-                    raise BaseHTTPError(
-                        400, f"unknown marker {marker!r}: the server refused it ({error.message})", error.headers
-                    ) from error
-                raise
-            items, next_href = read_page(response.object, response.status)
-            this_page: set[str] = set()
-            trim = not detailed and detailed_bodies
-            # A page is mapped in one go with the cycle collector paused: a thousand new
-            # objects would set it off over and over, and images hold no cycles.
-            collecting = gc.isenabled()
-            if collecting:
-                gc.disable()
-            try:
+                status = response.status
+                items, next_href = read_page(response.object, status)
+                del response  # the page's body and parsed answer go as soon as it is mapped
+                this_page: set[str] = set()
+                trim = not detailed and detailed_bodies
                 found: list[NodeImage] = []
-                status, check, seen, keep = response.status, plan.check, this_page.add, found.append
+                check, seen, keep = plan.check, this_page.add, found.append
                 for item in items:
                     image = to_image(item, self, status)
                     image_id = image.id
@@ -302,20 +295,41 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             finally:
                 if collecting:
                     gc.enable()
+            last_item = items[-1] if items else None
+            del items
             if remaining is not None and len(found) >= remaining:
                 yield from found[:remaining]
                 return
             yield from found
             if remaining is not None:
                 remaining -= len(found)
-            if next_href is None or not items:
+            # The caller keeps the images it wants; the page's list goes before the next request.
+            del found
+            if next_href is None or last_item is None:
                 return
-            next_marker = self._next_marker(next_href, items[-1], response.status)
+            next_marker = self._next_marker(next_href, last_item, status)
             if next_marker == marker or next_marker in markers_followed:
                 raise PagingError(f"the server's next link repeats marker {next_marker!r}; stopped to avoid a loop")
             markers_followed.add(next_marker)
             marker = next_marker
             previous_page = this_page
+
+    def _request_page(self, action: str, params: dict[str, str], first_marker: bool) -> Any:
+        """One page's answer, parsed; the cycle collector may be left paused (``collector_held``)."""
+        connection = self.connection
+        connection.hold_collector = True
+        try:
+            return connection.request(action, params=params)
+        except BaseException as error:
+            if connection.collector_held:  # parsed, then failed: nobody maps it
+                connection.collector_held = False
+                gc.enable()
+            if isinstance(error, BaseHTTPError) and error.code == 400 and first_marker:
+                message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"
+                raise BaseHTTPError(400, message, error.headers) from error
+            raise
+        finally:
+            connection.hold_collector = False
 
     @staticmethod
     def _next_marker(next_href: str, last_item: Any, status: int) -> str:

@@ -31,6 +31,9 @@ class Answer:
     status: int = 200
     body: Any = None  # dict/list -> JSON; str/bytes -> as is
     headers: dict[str, str] = field(default_factory=dict)
+    #: How the body goes on the wire: "length" (Content-Length), "chunked" (chunks of
+    #: 1000 bytes), or "cut" (the whole body's Content-Length, half of it, then a hang-up).
+    framing: str = "length"
 
     def encode(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -93,8 +96,20 @@ class FixedServer:
                 self.send_response(answer.status)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                if answer.framing == "chunked":
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for start in range(0, len(payload), 1000):
+                        piece = payload[start : start + 1000]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
+                if answer.framing == "cut":
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.close_connection = True
+                    return
                 self.wfile.write(payload)
 
             do_GET = do_POST = do_DELETE = do_PUT = _serve
