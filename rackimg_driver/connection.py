@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from email.utils import mktime_tz, parsedate_tz
 from functools import cache
 from typing import Any
@@ -31,7 +32,7 @@ from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect
 
 __all__ = [
-    "JSON_PARSER",
+    "JSON_PARSER",  # noqa: F822 (a module __getattr__: chosen at the first answer)
     "NOVA_MICROVERSION",
     "RACKSPACE_AUTH_URL",
     "RACKSPACE_SERVICE_NAME",
@@ -105,26 +106,47 @@ def retry_after_seconds(value: str | None) -> float:
     return max(0.0, float(mktime_tz(moment)) - time.time())
 
 
-def _json_loads(text: str) -> Any:
-    return json.loads(text)
+def _orjson_loads(text: str) -> Any:
+    try:
+        return _orjson.loads(text)
+    except _orjson.JSONDecodeError:
+        # What orjson refuses and json takes (NaN, integers past 64 bits) is still read.
+        return json.loads(text)
 
 
-try:  # the optional "fast" extra: a compiled parser, where it is installed
-    import orjson
+def _choose_parser() -> tuple[Callable[[str], Any], str]:
+    """The optional "fast" extra's compiled parser where it is installed, else ``json``.
 
-    def _orjson_loads(text: str) -> Any:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            # What orjson refuses and json takes (NaN, integers past 64 bits) is still read.
-            return json.loads(text)
+    Chosen at the first answer, not at import: importing orjson costs about 20 ms
+    (it loads ``dataclasses`` and more), which ``import rackimg_driver`` need not pay.
+    """
+    global _orjson
+    try:
+        import orjson
+    except ImportError:
+        return json.loads, "json (stdlib)"
+    _orjson = orjson
+    return _orjson_loads, f"orjson {orjson.__version__}"
 
-    _loads = _orjson_loads
-    #: The JSON parser the driver reads answers with.
-    JSON_PARSER = f"orjson {orjson.__version__}"
-except ImportError:
-    _loads = _json_loads
-    JSON_PARSER = "json (stdlib)"
+
+_orjson: Any = None
+_parser: tuple[Callable[[str], Any], str] | None = None
+
+
+def _loads(text: str) -> Any:
+    global _parser
+    if _parser is None:
+        _parser = _choose_parser()
+    return _parser[0](text)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JSON_PARSER":  # the JSON parser the driver reads answers with
+        global _parser
+        if _parser is None:
+            _parser = _choose_parser()
+        return _parser[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _page_text(body: str) -> str:

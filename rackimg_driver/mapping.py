@@ -100,39 +100,47 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
     server_id = server.get("id") if type(server) is dict else None
     if type(server_id) is not str:
         server_id = None
-    api_status = get("status")
-    state = _STATES.get(api_status) if type(api_status) is str else None
-    if state is None:
-        state = state_from_status(api_status)
     # Inline type tests, not helper calls: this runs once per image of every listing.
     str_, int_ = str, int
+    api_status = get("status")
+    if type(api_status) is str_:
+        state = _STATES.get(api_status) or state_from_status(api_status)
+    else:
+        state = state_from_status(api_status)
+        api_status = None
     mget = metadata.get
+    word = mget("image_type")
+    image_type = _TYPE_WORDS.get(word) if type(word) is str_ else None
+    if image_type is None:
+        image_type = _image_type(metadata, server_id)
     extra = {
         "visibility": v if type(v := get("visibility")) is str_ else None,
         "updated": v if type(v := get("updated")) is str_ else None,
         "created": v if type(v := get("created")) is str_ else None,
-        "status": api_status if type(api_status) is str_ else None,
+        "status": api_status,
         "progress": v if type(v := get("progress")) is int_ else _as_int(v),
         "metadata": metadata,
         # The image's own field, else metadata's, else metadata's org.openstack__1__ one.
-        "os_type": v if type(v := get("os_type")) is str_ and v else _metadata_os(mget, "os_type", _ORG_OS_TYPE),
+        "os_type": v
+        if (type(v := get("os_type")) is str_ and v) or (type(v := mget("os_type")) is str_ and v)
+        else _metadata_os(mget, _ORG_OS_TYPE),
         "os_distro": v
-        if type(v := get("os_distro")) is str_ and v
-        else _metadata_os(mget, "os_distro", _ORG_OS_DISTRO),
+        if (type(v := get("os_distro")) is str_ and v) or (type(v := mget("os_distro")) is str_ and v)
+        else _metadata_os(mget, _ORG_OS_DISTRO),
         "os_version": v
-        if type(v := get("os_version")) is str_ and v
-        else _metadata_os(mget, "os_version", _ORG_OS_VERSION),
+        if (type(v := get("os_version")) is str_ and v) or (type(v := mget("os_version")) is str_ and v)
+        else _metadata_os(mget, _ORG_OS_VERSION),
         "serverId": server_id,
         "minDisk": v if type(v := get("minDisk")) is int_ else _as_int(v),
         "minRam": v if type(v := get("minRam")) is int_ else _as_int(v),
         "state": state,
-        "image_type": _image_type(metadata, server_id),
+        "image_type": image_type,
         "size": v if type(v := get("OS-EXT-IMG-SIZE:size")) is int_ else _as_int(v),
         "disk_config": v if type(v := get("OS-DCF:diskConfig")) is str_ else None,
         "links": v if type(v := get("links")) is list else [],
     }
     # Glance allows an image without a name; libcloud's annotation says str.
-    return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+    return NodeImage(image_id, cast(str, name), driver, extra)
 
 
 _ORG_OS_TYPE = "org.openstack__1__os_type"
@@ -140,10 +148,7 @@ _ORG_OS_DISTRO = "org.openstack__1__os_distro"
 _ORG_OS_VERSION = "org.openstack__1__os_version"
 
 
-def _metadata_os(mget: Any, key: str, org_key: str) -> str | None:
-    value = mget(key)
-    if type(value) is str and value:
-        return value
+def _metadata_os(mget: Any, org_key: str) -> str | None:
     value = mget(org_key)
     return value if type(value) is str and value else None
 
