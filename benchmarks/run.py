@@ -142,7 +142,7 @@ class Contender:
     error: str | None = None
 
 
-def make_contenders() -> list[Contender]:
+def make_contenders(with_sdk: bool = True) -> list[Contender]:
     import requests
     from libcloud.compute.base import NodeImage
 
@@ -234,6 +234,8 @@ def make_contenders() -> list[Contender]:
 
     sdk = Contender("sdk", "(d) openstacksdk compute.images", lambda s: None, lambda c: None, lambda c: 0)
     try:
+        if not with_sdk:
+            raise ImportError("left out")
         import openstack
 
         def sdk_construct(server: Server) -> Any:
@@ -452,6 +454,39 @@ def measure_memory(images: int, log: Callable[[str], None]) -> dict[str, Any]:
         server.close()
 
 
+def count_instructions(contenders: list[Contender], server: Server, log: Callable[[str], None]) -> dict[str, Any]:
+    """Instructions of one warm listing per contender (see instructions.py); {"error": ...} without valgrind."""
+    import instructions
+
+    if instructions.valgrind() is None:
+        return {"error": "valgrind is not installed (apt-get install valgrind)"}
+    keys = [c.key for c in contenders if c.key in instructions.COUNTED and c.unavailable is None]
+    log(f"instructions: {len(keys)} contenders under callgrind, two runs each...")
+    return instructions.count_listings(keys, server.url, log)
+
+
+def instruction_table(contenders: list[Contender], counted: dict[str, Any]) -> str:
+    if "error" in counted:
+        return f"instructions (callgrind): {counted['error']}"
+    rows = [["instructions (callgrind, one warm listing)", "images", "M instr", "k instr/img", "vs floor"]]
+    floor = counted.get("floor", {}).get("instructions")
+    for c in contenders:
+        found = counted.get(c.key)
+        if found is None:
+            continue
+        if "error" in found:
+            rows.append([c.label, "-", "-", "-", found["error"][:60]])
+            continue
+        images = found["images"]
+        per = found["instructions"] / max(1, images)
+        ratio = "-"
+        if floor:
+            floor_per = floor / max(1, counted["floor"]["images"])
+            ratio = f"{per / floor_per:.2f}x" + (" /img" if c.per_page_only else "")
+        rows.append([c.label, str(images), f"{found['instructions'] / 1e6:.1f}", f"{per / 1e3:.1f}", ratio])
+    return table(rows, numeric=(1, 2, 3, 4))
+
+
 # -- reporting ----------------------------------------------------------------
 
 
@@ -520,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fail", action="store_true", help="report only: exit 0 even when a target fails")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each listing's instructions under valgrind's callgrind (about 4 more minutes)",
+    )
     args = parser.parse_args(argv)
 
     def log(text: str) -> None:
@@ -540,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         contenders = make_contenders()
         run_rounds(contenders, server, args.rounds, log)
         wire = check_wire(server)
+        counted = count_instructions(contenders, server, log) if args.instructions else None
     finally:
         server.close()
     memory = measure_memory(args.memory_images, log) if args.memory_images else None
@@ -691,6 +732,9 @@ def main(argv: list[str] | None = None) -> int:
         import_rows.append([statement, ms(statistics.median(runs)) if runs else "failed", str(len(runs))])
     print(table(import_rows, numeric=(1, 2)))
     print()
+    if counted is not None:
+        print(instruction_table(contenders, counted))
+        print()
     print(table([["target", "measured", "verdict"]] + [list(t) for t in targets]))
     failed = [t for t in targets if t[2] == "FAIL"]
     print()
@@ -721,6 +765,7 @@ def main(argv: list[str] | None = None) -> int:
             "wire": wire,
             "memory": memory,
             "targets": targets,
+            "instructions": counted,
         }
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 1 if failed and not args.no_fail else 0

@@ -15,8 +15,9 @@ exit would itself allocate, and so run the collector, inside the driver's call).
 from __future__ import annotations
 
 import gc
+import threading
 
-__all__ = ["pause_collector"]
+__all__ = ["CollectorHandOver", "pause_collector"]
 
 
 def pause_collector() -> bool:
@@ -25,3 +26,15 @@ def pause_collector() -> bool:
         gc.disable()
         return True
     return False
+
+
+class CollectorHandOver(threading.local):
+    """Between a listing and the parse of its page's answer, in each thread of its own.
+
+    The listing sets ``hold`` around its request; a parse that paused the collector then
+    leaves it paused and sets ``held``, and the listing resumes it once the page is
+    mapped, so that parse and mapping are one pause.
+    """
+
+    hold = False
+    held = False

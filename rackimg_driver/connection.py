@@ -7,6 +7,7 @@ libcloud exceptions, and keeps secrets out of libcloud's debug log.
 
 from __future__ import annotations
 
+import codecs
 import gc
 import html
 import json
@@ -26,7 +27,7 @@ from libcloud.common.rackspace import AUTH_URL as RACKSPACE_AUTH_URL
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
 from libcloud.utils.misc import lowercase_keys
 
-from rackimg_driver._gc import pause_collector
+from rackimg_driver._gc import CollectorHandOver, pause_collector
 from rackimg_driver.errors import InvalidResponseError, TransportError, excerpt
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect
@@ -106,7 +107,7 @@ def retry_after_seconds(value: str | None) -> float:
     return max(0.0, float(mktime_tz(moment)) - time.time())
 
 
-def _orjson_loads(text: str) -> Any:
+def _orjson_loads(text: str | bytes) -> Any:
     try:
         return _orjson.loads(text)
     except _orjson.JSONDecodeError:
@@ -114,7 +115,7 @@ def _orjson_loads(text: str) -> Any:
         return json.loads(text)
 
 
-def _choose_parser() -> tuple[Callable[[str], Any], str]:
+def _choose_parser() -> tuple[Callable[[str | bytes], Any], str]:
     """The optional "fast" extra's compiled parser where it is installed, else ``json``.
 
     Chosen at the first answer, not at import: importing orjson costs about 20 ms
@@ -130,10 +131,10 @@ def _choose_parser() -> tuple[Callable[[str], Any], str]:
 
 
 _orjson: Any = None
-_parser: tuple[Callable[[str], Any], str] | None = None
+_parser: tuple[Callable[[str | bytes], Any], str] | None = None
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str | bytes) -> Any:
     global _parser
     if _parser is None:
         _parser = _choose_parser()
@@ -178,8 +179,8 @@ def _fault_message(body: str) -> str:
     return excerpt(body)
 
 
-def _body_text(response: Any) -> str:
-    """The whole body of a (streamed) requests response, read at once, as text.
+def _read_body(response: Any) -> bytes:
+    """The whole body of a (streamed) requests response, read at once.
 
     Requests' own ``content`` reads a body 10 KB at a time, through urllib3 for each
     piece: about 150 reads and 8 ms for a page of 1000 images, where one read of the
@@ -189,12 +190,16 @@ def _body_text(response: Any) -> str:
     content = b"".join(response.iter_content(None))
     if getattr(response, "_content", None) is False:
         response._content = content  # so that response.content still answers afterwards
-    encoding = response.encoding or "utf-8"  # JSON is UTF-8 (RFC 8259)
+    return content
+
+
+def _encoding_of(response: Any) -> str:
+    """The body's declared charset; JSON without one is UTF-8 (RFC 8259), where requests would guess."""
+    encoding = response.encoding or "utf-8"
     try:
-        text = content.decode(encoding, "replace")
+        return codecs.lookup(encoding).name
     except LookupError:
-        text = content.decode("utf-8", "replace")
-    return text.strip()
+        return "utf-8"
 
 
 class TokenRejectedError(InvalidCredsError):  # type: ignore[misc]
@@ -214,7 +219,9 @@ class RackImgResponse(Response):  # type: ignore[misc]
         self.status = response.status_code
         self.request = response.request
         self.iter_content = response.iter_content
-        self.body = _body_text(response)
+        self._content = _read_body(response).strip()
+        self._encoding = _encoding_of(response)
+        self._body: str | None = None
         if not self.success():
             raise exception_from_message(code=self.status, message=self.parse_error(), headers=self.headers)
         self.object = self.parse_body()
@@ -222,12 +229,26 @@ class RackImgResponse(Response):  # type: ignore[misc]
     def success(self) -> bool:
         return 200 <= int(self.status) <= 299
 
+    @property
+    def body(self) -> str:
+        """The body as text, decoded when first asked for (a listing parses the bytes)."""
+        if self._body is None:
+            self._body = self._content.decode(self._encoding, "replace")
+        return self._body
+
+    @body.setter
+    def body(self, value: str) -> None:
+        self._body = value
+
     def parse_body(self) -> Any:
-        if not self.body:
+        if not self._content:
             return None
+        # UTF-8 bytes go to the parser as they are: decoding 1.5 MB a page first costs time
+        # and memory. A body in another declared charset is decoded first.
+        source = self._content if self._encoding in ("utf-8", "ascii") else self.body
         collecting = pause_collector()  # a page is tens of thousands of new objects (see _gc)
         try:
-            parsed = _loads(self.body)
+            parsed = _loads(source)
         except ValueError:
             if collecting:
                 gc.enable()
@@ -237,9 +258,9 @@ class RackImgResponse(Response):  # type: ignore[misc]
                 gc.enable()
             raise
         if collecting:
-            connection = self.connection
-            if connection is not None and getattr(connection, "hold_collector", False):
-                connection.collector_held = True  # the caller maps the page, then resumes it
+            hand_over = getattr(self.connection, "collector", None)
+            if hand_over is not None and hand_over.hold:
+                hand_over.held = True  # the listing maps the page, then resumes it
             else:
                 gc.enable()
         return parsed
@@ -276,11 +297,6 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     accept_format = "application/json"  # type: ignore[assignment]
     default_content_type = "application/json"
     _auth_version = "2.0_apikey"
-    #: Set by the listing around its request: a parsed answer then leaves the cycle
-    #: collector paused and sets ``collector_held``, and the listing resumes it once the
-    #: page is mapped, so that parse and mapping are one pause (see ``_gc``).
-    hold_collector = False
-    collector_held = False
 
     def __init__(
         self,
@@ -292,6 +308,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     ) -> None:
         self.dialect = dialect
         self.retry = retry or RetryPolicy()
+        self.collector = CollectorHandOver()  # see _gc: parse and mapping in one pause
         self.attempts = 0
         if dialect == Dialect.RACKSPACE:
             self.auth_url = RACKSPACE_AUTH_URL

@@ -272,9 +272,10 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 params["limit"] = str(page_limit)
             response = self._request_page(action, params, marker is not None and marker == first_marker)
             # The page is parsed and mapped in one pause of the cycle collector (see _gc):
-            # the parse left it paused (collector_held), or it is paused here.
-            collecting = self.connection.collector_held or pause_collector()
-            self.connection.collector_held = False
+            # the parse left it paused (held), or it is paused here.
+            hand_over = self.connection.collector
+            collecting = hand_over.held or pause_collector()
+            hand_over.held = False
             try:
                 status = response.status
                 items, next_href = read_page(response.object, status)
@@ -315,21 +316,22 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             previous_page = this_page
 
     def _request_page(self, action: str, params: dict[str, str], first_marker: bool) -> Any:
-        """One page's answer, parsed; the cycle collector may be left paused (``collector_held``)."""
+        """One page's answer, parsed; the cycle collector may be left paused (``collector.held``)."""
         connection = self.connection
-        connection.hold_collector = True
+        hand_over = connection.collector
+        hand_over.hold = True
         try:
             return connection.request(action, params=params)
         except BaseException as error:
-            if connection.collector_held:  # parsed, then failed: nobody maps it
-                connection.collector_held = False
+            if hand_over.held:  # parsed, then failed: nobody maps it
+                hand_over.held = False
                 gc.enable()
             if isinstance(error, BaseHTTPError) and error.code == 400 and first_marker:
                 message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"
                 raise BaseHTTPError(400, message, error.headers) from error
             raise
         finally:
-            connection.hold_collector = False
+            hand_over.hold = False
 
     @staticmethod
     def _next_marker(next_href: str, last_item: Any, status: int) -> str:

@@ -74,3 +74,18 @@ def test_pages_share_one_connection(make_driver, server: FixedServer) -> None:
     assert [i.id for i in driver.list_images()] == ids
     assert len(server.api_requests()) == 3
     assert server.connections == 2  # identity, then one keep-alive connection for every page
+
+
+def test_a_body_in_a_declared_charset_is_decoded_with_it(driver, server: FixedServer) -> None:
+    body = json.dumps(page([image("a", name="naïve")]), ensure_ascii=False).encode("iso-8859-1")
+    server.route("GET", DETAIL, Answer(200, body, {"Content-Type": "application/json; charset=iso-8859-1"}))
+    assert driver.list_images()[0].name == "naïve"
+
+
+def test_an_error_body_is_read_for_the_message(make_driver, server: FixedServer) -> None:
+    fault = {"itemNotFound": {"code": 404, "message": "Image naïve not found"}}
+    server.route("GET", f"/v2/{TENANT}/images/x", Answer(404, fault))
+    driver = make_driver(ex_max_retries=0)
+    with pytest.raises(Exception) as raised:
+        driver.get_image("x")
+    assert "Image naïve not found" in str(raised.value)

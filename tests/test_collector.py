@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -134,4 +135,27 @@ def test_an_abandoned_iteration_leaves_the_collector_running(driver, server: Fix
     images = driver.ex_iterate_images()
     next(images)
     images.close()
+    assert gc.isenabled()
+
+
+def test_other_requests_leave_the_collector_running(driver, server: FixedServer) -> None:
+    server.route("GET", f"/v2/{TENANT}/images/one", Answer(200, {"image": image("one")}))
+    assert driver.get_image("one").id == "one"
+    assert gc.isenabled()
+
+
+def test_listings_in_several_threads_leave_the_collector_running(make_driver, server: FixedServer) -> None:
+    server.route("GET", DETAIL, pages_of(3 * PAGE))
+    drivers = [make_driver() for _ in range(3)]
+    counts: list[int] = []
+
+    def consume(driver) -> None:
+        counts.append(sum(1 for _ in driver.ex_iterate_images()))
+
+    threads = [threading.Thread(target=consume, args=(d,)) for d in drivers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert counts == [3 * PAGE] * 3
     assert gc.isenabled()
