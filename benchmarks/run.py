@@ -1,12 +1,13 @@
 """Benchmark the image listing of rackimg-driver against raw HTTP and its peers.
 
-    python benchmarks/run.py [--images 10000] [--rounds 7] [--memory-images 100000]
+    python benchmarks/run.py [--images 10000] [--rounds 7] [--memory-images 100000] [--instructions]
 
 One run starts ``benchmarks/server.py`` in a subprocess (fixed, pre-rendered pages
 of detailed images, at most 1000 a page, with next links), then, alternating the
 order every round, lists every image with each contender and prints medians,
 ratios, per-image times, the checks of the issue's targets (PASS/FAIL) and the
-machine. It exits 1 when a target fails, unless ``--no-fail``.
+machine. It exits 1 when a target fails, unless ``--no-fail``. ``--instructions`` also
+counts each listing's instructions under callgrind (see instructions.py).
 
 See benchmarks/README.md for what each column means.
 """

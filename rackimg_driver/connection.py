@@ -187,10 +187,9 @@ def _read_body(response: Any) -> bytes:
     whole takes under 2 ms. ``iter_content(None)`` reads it whole and still turns
     urllib3's errors into requests' (a cut-short body is a ``ChunkedEncodingError``).
     """
-    content = b"".join(response.iter_content(None))
-    if getattr(response, "_content", None) is False:
-        response._content = content  # so that response.content still answers afterwards
-    return content
+    # requests keeps none of it (libcloud keeps the requests response until the next
+    # request): the page's body lives only as long as this driver needs it.
+    return b"".join(response.iter_content(None))
 
 
 def _encoding_of(response: Any) -> str:
