@@ -211,7 +211,7 @@ class RackImgResponse(Response):  # type: ignore[misc]
     def __init__(self, response: Any, connection: Any) -> None:
         # libcloud's Response does the same, but reads ``response.text`` three times, and
         # requests decodes the whole body on every read: a page of 1000 images is 1.5 MB.
-        # The body is read once, whole (see _body_text).
+        # The body is read once, whole (see _read_body).
         self.connection = connection
         self.headers = lowercase_keys(dict(response.headers))
         self.error = response.reason
@@ -367,9 +367,9 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     def _request_once(self, action: str, params: Any, data: Any, headers: Any, method: str, raw: bool) -> Any:
         """One try: libcloud's ``Connection.request``, streamed, so that the response reads
-        the body in one go (see ``_body_text``). ``OpenStackBaseConnection.request`` takes no
+        the body in one go (see ``_read_body``). ``OpenStackBaseConnection.request`` takes no
         ``stream``; what it adds is done here (the content type of a POST or PUT) or by
-        :meth:`request` (forgetting the token on a 401)."""
+        :meth:`request` (a 401 forgets the token, authenticates anew and asks once more)."""
         headers = dict(headers or {})
         if method.upper() in ("POST", "PUT") and self.default_content_type:
             headers.setdefault("Content-Type", self.default_content_type)
