@@ -499,15 +499,10 @@ def version_of(distribution: str) -> str:
 
 
 def driver_json_parser() -> str:
-    """Which JSON parser the driver's responses use (``JSON_PARSER`` if the connection names one)."""
+    """Which JSON parser the driver's responses use."""
     import rackimg_driver.connection as connection
 
-    named = getattr(connection, "JSON_PARSER", None)
-    if isinstance(named, str):
-        return named
-    if "orjson" in vars(connection):
-        return f"orjson {version_of('orjson')}"
-    return "json (stdlib)"
+    return str(connection.JSON_PARSER)
 
 
 def machine() -> dict[str, str]:

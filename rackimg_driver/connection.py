@@ -248,13 +248,11 @@ class RackImgResponse(Response):  # type: ignore[misc]
         collecting = pause_collector()  # a page is tens of thousands of new objects (see _gc)
         try:
             parsed = _loads(source)
-        except ValueError:
+        except BaseException as error:
             if collecting:
                 gc.enable()
-            raise InvalidResponseError("the answer is not JSON", self.status, self.body) from None
-        except BaseException:
-            if collecting:
-                gc.enable()
+            if isinstance(error, ValueError):
+                raise InvalidResponseError("the answer is not JSON", self.status, self.body) from None
             raise
         if collecting:
             hand_over = getattr(self.connection, "collector", None)

@@ -11,10 +11,13 @@ from typing import Any, cast
 from libcloud.compute.base import NodeDriver, NodeImage
 
 from rackimg_driver.errors import InvalidResponseError
-from rackimg_driver.types import ImageState, ImageType, state_from_glance, state_from_status, type_from_image
-
-_STATES = {state.value: state for state in ImageState}
-_TYPE_WORDS = {"base": ImageType.BASE, "snapshot": ImageType.SNAPSHOT, "backup": ImageType.SNAPSHOT}
+from rackimg_driver.types import (
+    STATES,
+    TYPE_WORDS,
+    state_from_glance,
+    state_from_status,
+    type_from_image,
+)
 
 __all__ = ["EXTRA_KEYS", "brief_image", "image_from_api", "images_from_page", "trim_to_brief"]
 
@@ -104,15 +107,15 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
     str_, int_ = str, int
     api_status = get("status")
     if type(api_status) is str_:
-        state = _STATES.get(api_status) or state_from_status(api_status)
+        state = STATES.get(api_status) or state_from_status(api_status)
     else:
         state = state_from_status(api_status)
         api_status = None
     mget = metadata.get
     word = mget("image_type")
-    image_type = _TYPE_WORDS.get(word) if type(word) is str_ else None
-    if image_type is None:
-        image_type = _image_type(metadata, server_id)
+    image_type = TYPE_WORDS.get(word) if type(word) is str_ else None
+    if image_type is None:  # another case, an unknown word or none: the general rule
+        image_type = type_from_image(metadata, server_id)
     extra = {
         "visibility": v if type(v := get("visibility")) is str_ else None,
         "updated": v if type(v := get("updated")) is str_ else None,
@@ -151,15 +154,6 @@ _ORG_OS_VERSION = "org.openstack__1__os_version"
 def _metadata_os(mget: Any, org_key: str) -> str | None:
     value = mget(org_key)
     return value if type(value) is str and value else None
-
-
-def _image_type(metadata: dict[str, Any], server_id: str | None) -> ImageType:
-    word = metadata.get("image_type")
-    if type(word) is str:
-        known = _TYPE_WORDS.get(word) or _TYPE_WORDS.get(word.lower())
-        if known is not None:
-            return known
-    return ImageType.SNAPSHOT if server_id else ImageType.BASE
 
 
 def brief_image(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:

@@ -54,10 +54,11 @@ class Dialect(Type):
     GLANCE = "glance"
 
 
-_STATES = {state.value: state for state in ImageState}
+# The API's status words and their states (mapping.image_from_api reads both tables directly).
+STATES = {state.value: state for state in ImageState}
 
 # Values of metadata["image_type"] (any case) and what they mean.
-_TYPE_WORDS = {
+TYPE_WORDS = {
     "base": ImageType.BASE,
     "snapshot": ImageType.SNAPSHOT,
     "backup": ImageType.SNAPSHOT,
@@ -70,7 +71,7 @@ def state_from_status(status: Any) -> ImageState:
     Anything the API may add later, or a value of the wrong type, is ``UNKNOWN``.
     """
     if isinstance(status, str):
-        return _STATES.get(status.upper(), ImageState.UNKNOWN)
+        return STATES.get(status.upper(), ImageState.UNKNOWN)
     return ImageState.UNKNOWN
 
 
@@ -82,8 +83,8 @@ def type_from_image(metadata: Any, server_id: Any) -> ImageType:
     """
     if isinstance(metadata, dict):
         word = metadata.get("image_type")
-        if isinstance(word, str) and word.lower() in _TYPE_WORDS:
-            return _TYPE_WORDS[word.lower()]
+        if isinstance(word, str) and word.lower() in TYPE_WORDS:
+            return TYPE_WORDS[word.lower()]
     return ImageType.SNAPSHOT if server_id else ImageType.BASE
 
 
