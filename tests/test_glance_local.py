@@ -8,28 +8,20 @@ image without data, diskConfig words, HTML error pages).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from libcloud.common.exceptions import BaseHTTPError
-from libcloud.compute.base import NodeImage
 
 from rackimg_driver import EXTRA_KEYS, ImageState, RackImgNodeDriver
 from rackimg_driver.emulator import LocalCloud, seed
 from tests.conftest import FAST_RETRIES
+from tests.dialects import DIALECT_ONLY, answers
 
-#: extra keys that differ by design: ``links`` point at different APIs, ``glance_status`` exists
-#: only in the glance dialect, and Nova's view has no ``visibility`` (always None there).
-DIALECT_ONLY = ("links", "glance_status", "visibility")
 #: Nothing else is left out: an image without data is size 0 in both (Nova shows 0).
 SIZE_OF_AN_IMAGE_WITHOUT_DATA: tuple[str, ...] = ()
-
-
-def comparable(image: NodeImage, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
-    skip = DIALECT_ONLY + leave_out
-    return {"id": image.id, "name": image.name, **{k: v for k, v in image.extra.items() if k not in skip}}
 
 
 @pytest.fixture(scope="module")
@@ -49,22 +41,6 @@ def drivers_of(cloud: LocalCloud, **kwargs: Any) -> dict[str, RackImgNodeDriver]
 @pytest.fixture(scope="module")
 def drivers(cloud: LocalCloud) -> dict[str, RackImgNodeDriver]:
     return drivers_of(cloud)
-
-
-def answers(
-    drivers: dict[str, RackImgNodeDriver], call: Callable[[RackImgNodeDriver], Any], leave_out: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """``call`` through each dialect: comparable images, or ("error", code)."""
-    got: dict[str, Any] = {}
-    for dialect, driver in drivers.items():
-        try:
-            result = call(driver)
-        except BaseHTTPError as error:
-            got[dialect] = ("error", error.code)
-            continue
-        images = result if isinstance(result, list) else [result]
-        got[dialect] = [comparable(image, leave_out) for image in images]
-    return got
 
 
 SERVER_URL = f"https://servers.example.com/v2.1/123456/servers/{seed.DB_SERVER_ID}"

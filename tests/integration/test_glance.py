@@ -19,43 +19,19 @@ from typing import Any
 
 import pytest
 from libcloud.common.exceptions import BaseHTTPError
-from libcloud.compute.base import NodeImage
 
 from rackimg_driver import ImageState, RackImgNodeDriver
+from tests.dialects import answers
 
 from .conftest import Stack
 from .test_real_nova import FILTER_CASES, SEEDED_KEYS, means
 
-DIALECT_ONLY = ("links", "glance_status", "visibility")
 SIZE_OF_AN_IMAGE_WITHOUT_DATA: tuple[str, ...] = ()
 
 
 @pytest.fixture(scope="module")
 def drivers(stack: Stack) -> dict[str, RackImgNodeDriver]:
     return {"openstack": stack.driver(), "glance": stack.driver(ex_dialect="glance")}
-
-
-def comparable(image: NodeImage, leave_out: tuple[str, ...]) -> dict[str, Any]:
-    skip = DIALECT_ONLY + leave_out
-    return {"id": image.id, "name": image.name, **{k: v for k, v in image.extra.items() if k not in skip}}
-
-
-def answers(
-    drivers: dict[str, RackImgNodeDriver],
-    call: Callable[[RackImgNodeDriver], Any],
-    leave_out: tuple[str, ...] = SIZE_OF_AN_IMAGE_WITHOUT_DATA,
-) -> dict[str, Any]:
-    """``call`` through each dialect: comparable images, or ("error", code)."""
-    got: dict[str, Any] = {}
-    for dialect, driver in drivers.items():
-        try:
-            result = call(driver)
-        except BaseHTTPError as error:
-            got[dialect] = ("error", error.code)
-            continue
-        images = result if isinstance(result, list) else [result]
-        got[dialect] = [comparable(image, leave_out) for image in images]
-    return got
 
 
 def ids(got: list[dict[str, Any]]) -> list[str]:
