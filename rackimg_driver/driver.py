@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import gc
+import functools
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
-from rackimg_driver._gc import pause_collector
 from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
 from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
@@ -47,13 +47,45 @@ def _dialect(value: Any) -> Dialect:
 
 
 def _id_of(value: Any, argument: str, kind: type[NodeImage] | type[Node] = NodeImage) -> str:
-    """The id of a NodeImage (or Node), or the id string itself; ValueError naming ``argument``."""
+    """The id of a NodeImage (or Node), or the id string itself; ValueError naming ``argument``.
+
+    ``.`` and ``..`` are refused as well as empty ids: in a URL's path they are not a
+    segment but a step up, so a DELETE could reach something other than an image.
+    """
     if isinstance(value, kind):
         value = value.id
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         noun = "image" if kind is NodeImage else "server"
-        raise ValueError(f"{argument} must be a libcloud {kind.__name__} or a non-empty {noun} id, got {value!r}")
+        raise ValueError(
+            f"{argument} must be a libcloud {kind.__name__} or a {noun} id (not empty, '.' or '..'), got {value!r}"
+        )
     return value
+
+
+def _segment(identifier: str) -> str:
+    """An id as one path segment: every character but letters, digits and ``-._~`` percent-encoded."""
+    return quote(identifier, safe="")
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _scrubs_errors(method: _Method) -> _Method:
+    """Errors leave the driver without its secrets (the connection's errors are scrubbed
+    already; this covers what the driver raises itself from an answer's content)."""
+
+    @functools.wraps(method)
+    def scrubbed(self: RackImgNodeDriver, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:
+            raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
+
+    return scrubbed  # type: ignore[return-value]
+
+
+#: What a mapping of a hostile answer might raise, were it to miss a case.
+_MAPPING_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, UnicodeError)
 
 
 def _metadata(value: Any, description: Any) -> dict[str, str]:
@@ -123,7 +155,6 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     type = "rackimg"
     api_name = "rackimg"
     connectionCls = RackImgConnection
-    connection: RackImgConnection
     features: dict[str, list[str]] = {"create_node": []}
 
     def __init__(
@@ -171,9 +202,29 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 raise ValueError(f"ex_force_auth_url (the identity URL) is required in the {dialect.value} dialect")
         self.dialect = dialect
         self.page_size = check_page_size(ex_page_size)
+        self._connections = threading.local()
+        self._connection_lock = threading.Lock()
         openstack_options = {name: kwargs.pop(name) for name in list(kwargs) if name.startswith("ex_")}
         OpenStackDriverMixin.__init__(self, **openstack_options)
         NodeDriver.__init__(self, key, secret=secret, secure=secure, host=host, port=port, region=region, **kwargs)
+
+    @property  # type: ignore[override]
+    def connection(self) -> RackImgConnection:
+        """This thread's connection: libcloud's Connection keeps each request's answer on
+        itself, so threads sharing a driver each get one, with the token, the catalog and
+        the secrets shared (see :meth:`RackImgConnection.for_another_thread`)."""
+        connection: RackImgConnection | None = getattr(self._connections, "connection", None)
+        if connection is None:
+            with self._connection_lock:
+                connection = self._first_connection.for_another_thread()
+            self._connections.connection = connection
+        return connection
+
+    @connection.setter
+    def connection(self, value: RackImgConnection) -> None:
+        # libcloud's BaseDriver.__init__ sets the first one.
+        self._first_connection = value
+        self._connections.connection = value
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} dialect={self.dialect.value} region={self.region!r}>"
@@ -187,6 +238,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- listing -------------------------------------------------------------
 
+    @_scrubs_errors
     def list_images(
         self,
         location: NodeLocation | None = None,
@@ -214,15 +266,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             if member_of(ImageState, status) != ImageState.ACTIVE:
                 raise ValueError(f"ex_only_active=True contradicts ex_filters['status']={status!r}")
             ex_filters = filters
-        images = self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size)
-        # Thousands of new objects held at once set CPython's cycle collector off again and
-        # again, each time scanning the growing list; images hold no cycles, so it waits.
-        collecting = pause_collector()
-        try:
-            return list(images)
-        finally:
-            if collecting:
-                gc.enable()
+        return list(self.ex_iterate_images(ex_filters, ex_detailed, ex_page_size))
 
     def ex_iterate_images(
         self,
@@ -250,17 +294,32 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         page_size: int | None,
         detailed: bool,
     ) -> Iterator[NodeImage]:
+        try:
+            yield from self._images(plan, marker, limit, page_size, detailed)
+        except Exception as error:
+            raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
+
+    def _images(
+        self,
+        plan: QueryPlan,
+        marker: str | None,
+        limit: int | None,
+        page_size: int | None,
+        detailed: bool,
+    ) -> Iterator[NodeImage]:
         glance = self.dialect == Dialect.GLANCE
         images_path = self.connection.images_path
         # Glance lists every field in one call; Nova has a brief and a detailed listing.
         action = images_path + ("/detail" if plan.detailed and not glance else "")
         read_page = glance_images_from_page if glance else images_from_page
         to_image = glance_image_from_api if glance else (image_from_api if plan.detailed else brief_image)
-        detailed_bodies = glance or plan.detailed
+        trim = not detailed and (glance or plan.detailed)
         remaining = limit
         first_marker = marker
         markers_followed: set[str] = set()
-        previous_page: set[str] = set()
+        # Every id yielded so far: a server that repeats an image, on the next page or
+        # pages later, must not make us repeat it (about 100 bytes an image; see the docs).
+        seen: set[str] = set()
         while True:
             params = dict(plan.params)
             if marker is not None:
@@ -271,31 +330,23 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             if page_limit is not None:
                 params["limit"] = str(page_limit)
             response = self._request_page(action, params, marker is not None and marker == first_marker)
-            # The page is parsed and mapped in one pause of the cycle collector (see _gc):
-            # the parse left it paused (held), or it is paused here.
-            hand_over = self.connection.collector
-            collecting = hand_over.held or pause_collector()
-            hand_over.held = False
+            status = response.status
+            found: list[NodeImage] = []
             try:
-                status = response.status
                 items, next_href = read_page(response.object, status)
                 del response  # the page's body and parsed answer go as soon as it is mapped
-                this_page: set[str] = set()
-                trim = not detailed and detailed_bodies
-                found: list[NodeImage] = []
-                check, seen, keep = plan.check, this_page.add, found.append
+                check, keep = plan.check, found.append
                 for item in items:
                     image = to_image(item, self, status)
                     image_id = image.id
-                    if image_id in this_page or image_id in previous_page:
-                        continue  # a server that repeats itself must not make us repeat
-                    seen(image_id)
+                    if image_id in seen:
+                        continue
+                    seen.add(image_id)
                     if check is not None and not check(image):
                         continue
                     keep(trim_to_brief(image) if trim else image)
-            finally:
-                if collecting:
-                    gc.enable()
+            except _MAPPING_ERRORS as error:
+                raise InvalidResponseError(f"a page is not understood ({type(error).__name__})", status, "") from None
             last_item = items[-1] if items else None
             del items
             if remaining is not None and len(found) >= remaining:
@@ -313,25 +364,16 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 raise PagingError(f"the server's next link repeats marker {next_marker!r}; stopped to avoid a loop")
             markers_followed.add(next_marker)
             marker = next_marker
-            previous_page = this_page
 
     def _request_page(self, action: str, params: dict[str, str], first_marker: bool) -> Any:
-        """One page's answer, parsed; the cycle collector may be left paused (``collector.held``)."""
-        connection = self.connection
-        hand_over = connection.collector
-        hand_over.hold = True
+        """One page's answer, parsed."""
         try:
-            return connection.request(action, params=params)
-        except BaseException as error:
-            if hand_over.held:  # parsed, then failed: nobody maps it
-                hand_over.held = False
-                gc.enable()
-            if isinstance(error, BaseHTTPError) and error.code == 400 and first_marker:
+            return self.connection.request(action, params=params)
+        except BaseHTTPError as error:
+            if error.code == 400 and first_marker:
                 message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"
                 raise BaseHTTPError(400, message, error.headers) from error
             raise
-        finally:
-            hand_over.hold = False
 
     @staticmethod
     def _next_marker(next_href: str, last_item: Any, status: int) -> str:
@@ -349,39 +391,51 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- single images -------------------------------------------------------
 
+    @_scrubs_errors
     def get_image(self, image_id: str) -> NodeImage:
         """The image with this id, detailed.
 
         :raises BaseHTTPError: with code 404 when there is no such image.
+        :raises ValueError: for an empty id, ``.`` or ``..``, before any request.
         """
         image_id = _id_of(image_id, "image_id")
-        response = self.connection.request(f"{self.connection.images_path}/{quote(image_id, safe='')}")
+        response = self.connection.request(f"{self.connection.images_path}/{_segment(image_id)}")
         body = response.object
-        if self.dialect == Dialect.GLANCE:
-            return glance_image_from_api(body, self, response.status)
-        if not isinstance(body, dict) or "image" not in body:
-            raise InvalidResponseError("the answer has no 'image'", response.status, body)
-        return image_from_api(body["image"], self, response.status)
+        try:
+            if self.dialect == Dialect.GLANCE:
+                return glance_image_from_api(body, self, response.status)
+            if not isinstance(body, dict) or "image" not in body:
+                raise InvalidResponseError("the answer has no 'image'", response.status, body)
+            return image_from_api(body["image"], self, response.status)
+        except _MAPPING_ERRORS as error:
+            raise InvalidResponseError(
+                f"the image is not understood ({type(error).__name__})", response.status, ""
+            ) from None
 
+    @_scrubs_errors
     def delete_image(self, node_image: NodeImage) -> bool:
         """Delete an image (a NodeImage, or its id). True when the server answers 204.
 
         :raises BaseHTTPError: 404 for no such image, 403 for a protected image
-            or one that is not yours. When a try's answer was lost and a retry finds
-            the image gone, the image counts as deleted.
+            or one that is not yours. When an earlier try may have reached the server
+            (its answer was lost, it timed out, or a 5xx came back) and a retry finds
+            the image gone, the image counts as deleted; after a rate limit (the server
+            did nothing) a 404 is a 404.
+        :raises ValueError: for an empty id, ``.`` or ``..``, before any request.
         """
         image_id = _id_of(node_image, "node_image")
+        connection = self.connection
         try:
-            path = f"{self.connection.images_path}/{quote(image_id, safe='')}"
-            response = self.connection.request(path, method="DELETE")
+            response = connection.request(f"{connection.images_path}/{_segment(image_id)}", method="DELETE")
         except BaseHTTPError as error:
-            if error.code == 404 and getattr(self.connection, "attempts", 1) > 1:
+            if error.code == 404 and connection.attempts > 1 and connection.may_have_acted:
                 return True  # an earlier try deleted it; its answer was lost
             raise
         return int(response.status) == 204
 
     # -- making images -------------------------------------------------------
 
+    @_scrubs_errors
     def create_image(  # type: ignore[override]  # libcloud's annotation says a list
         self,
         node: Node | str,
@@ -406,15 +460,19 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         body = {"createImage": {"name": name, "metadata": _metadata(ex_metadata, description)}}
+        # A POST is retried only where the server did nothing (a rate limit, no connection).
         response = self.connection.request(
-            f"/servers/{quote(server_id, safe='')}/action", method="POST", data=json.dumps(body)
+            f"/servers/{_segment(server_id)}/action", method="POST", data=json.dumps(body)
         )
         location = response.headers.get("location")
         if not location:
             raise InvalidResponseError("createImage answered without a Location header", response.status, response.body)
         image_id = unquote(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1])
+        if not image_id.strip() or image_id in (".", ".."):
+            raise InvalidResponseError("createImage answered with a Location without an image id", 202, location)
         return self.get_image(image_id)
 
+    @_scrubs_errors
     def ex_wait_for_image(
         self,
         image: NodeImage | str,

@@ -83,14 +83,17 @@ class TransportError(LibcloudError):
     """No answer came: the connection failed, was dropped, or timed out.
 
     ``method`` and ``path`` name the request, ``attempts`` how many tries were made;
-    the requests exception is the ``__cause__``.
+    the requests exception is the ``__cause__``. ``where`` names the service when it is
+    not the API itself (``"identity at https://..."``), and then starts the message.
     """
 
-    def __init__(self, method: str, path: str, error: BaseException) -> None:
+    def __init__(self, method: str, path: str, error: BaseException, where: str | None = None) -> None:
         self.method = method
         self.path = path
+        self.where = where
         self.attempts = 1
-        self.message = f"{method} {path}: no answer ({type(error).__name__}: {excerpt(_reason(error), 200)})"
+        reason = f"{type(error).__name__}: {excerpt(_reason(error), 200)}"
+        self.message = f"{where or f'{method} {path}'}: no answer ({reason})"
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -1,0 +1,271 @@
+"""The HTTP layer under libcloud's Connection: where requests may go, and for how long.
+
+libcloud sends every request through its ``conn_class`` (``LibcloudConnection``, or
+``LoggingConnection`` under ``LIBCLOUD_DEBUG``), a thin wrapper of a requests Session.
+:func:`http_class` gives the driver's connections (and, through libcloud's
+``parent_conn``, their identity connection) a subclass of whichever is in use that:
+
+- follows a redirect only to the same origin (scheme, host and port): a token or a
+  password never goes to a host it was not meant for. Any other redirect fails with
+  :class:`RedirectRefusedError`, naming the status and the other origin.
+- gives each exchange a deadline (:class:`Deadline`): the connect timeout plus the
+  read timeout for the whole try, headers and body, however slowly the server
+  trickles. requests' own read timeout is per read, so a server that sends a byte a
+  second would never trip it.
+- scrubs the driver's secrets from libcloud's debug log (see :mod:`.redaction`).
+
+Nothing here changes a process-wide default: each Session gets its own hook and its
+own adapters; libcloud's classes are subclassed, never altered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from functools import cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from libcloud.common.exceptions import BaseHTTPError
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from rackimg_driver.redaction import Secrets, tokens_in_identity_answer
+
+__all__ = ["Deadline", "DeadlineExceeded", "RedirectRefusedError", "deadline_seconds", "http_class", "origin"]
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
+
+
+class RedirectRefusedError(BaseHTTPError):  # type: ignore[misc]
+    """The server redirected to another origin; the request was not sent there.
+
+    ``code`` is the redirect's status, ``location`` the URL it named.
+    """
+
+    def __init__(self, status: int, url: str, location: str) -> None:
+        message = (
+            f"{status} redirect from {_origin_text(url)} to another host, {_origin_text(location)}: not followed,"
+            " so that credentials stay with their host"
+        )
+        super().__init__(status, message, None)
+        self.location = location
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def refuse_cross_origin_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """A requests response hook: let a redirect through only within its own origin."""
+    if response.is_redirect:
+        location = urljoin(response.url, response.headers.get("location", ""))
+        if origin(location) != origin(response.url):
+            response.close()
+            raise RedirectRefusedError(response.status_code, response.url, location)
+    return response
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole exchange, headers and body, took longer than its deadline."""
+
+
+_current = threading.local()
+
+
+def deadline_seconds(timeout: Any) -> float | None:
+    """One try's deadline from a requests timeout: connect plus read (a single number is both)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, tuple):
+        if any(part is None for part in timeout):
+            return None
+        return float(sum(timeout))
+    return 2.0 * float(timeout)
+
+
+class Deadline:
+    """Cut off every socket of this thread's exchange once ``seconds`` have passed.
+
+    A timer thread shuts the sockets down (the blocked read then returns at once), and
+    the exchange's error becomes :class:`DeadlineExceeded`. The sockets are watched
+    through duplicates of their descriptors, which are closed when the exchange ends.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._watched: dict[int, socket.socket] = {}
+        self._previous: Deadline | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @staticmethod
+    def current() -> Deadline | None:
+        return getattr(_current, "deadline", None)
+
+    def __enter__(self) -> Deadline:
+        self._previous = Deadline.current()
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            watched, self._watched = self._watched, {}
+        for duplicate in watched.values():
+            duplicate.close()
+        _current.deadline = self._previous
+        if self.expired and isinstance(error, Exception) and not isinstance(error, DeadlineExceeded):
+            raise DeadlineExceeded(
+                f"no complete answer within {self.seconds:g} s (the connect timeout plus the read timeout)"
+            ) from error
+
+    def watch(self, sock: Any) -> None:
+        """Watch a socket (plain or TLS) of this exchange."""
+        try:
+            descriptor = sock.fileno()
+        except (OSError, AttributeError):
+            return
+        if descriptor < 0:
+            return
+        with self._lock:
+            if self._done or descriptor in self._watched:
+                return
+            duplicate = socket.socket(fileno=os.dup(descriptor))
+            self._watched[descriptor] = duplicate
+            if self.expired:
+                _shut(duplicate)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for duplicate in self._watched.values():
+                _shut(duplicate)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch_socket(sock: Any) -> None:
+    deadline = Deadline.current()
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    # urllib3 1.26 and 2.x both make the TCP socket in _new_conn and send in request.
+    def _new_conn(self) -> Any:
+        sock = super()._new_conn()
+        _watch_socket(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        _watch_socket(getattr(self, "sock", None))  # a kept-alive connection
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> Any:
+        sock = super()._new_conn()
+        _watch_socket(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        _watch_socket(getattr(self, "sock", None))
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections that a :class:`Deadline` can cut off."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # An attribute of this pool manager only (urllib3 1.26 and 2.x).
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool,
+        }
+
+
+@cache
+def _safe_http_class(base: type) -> type:
+    """``base`` (libcloud's LibcloudConnection or LoggingConnection) made safe, as above."""
+
+    class RackImgHTTPConnection(base):  # type: ignore[valid-type,misc]
+        secrets: Secrets | None = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.session.hooks["response"].append(refuse_cross_origin_redirect)
+            for prefix in ("http://", "https://"):
+                # libcloud mounts its own adapter for client certificates: that one stays.
+                if type(self.session.get_adapter(prefix)) is HTTPAdapter:
+                    self.session.mount(prefix, DeadlineAdapter())
+
+        def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+            # The driver's own requests run inside a Deadline of their try (which also
+            # covers reading the body); identity requests get one here.
+            seconds = deadline_seconds(self.session.timeout)
+            if Deadline.current() is not None or seconds is None:
+                return super().request(method, url, body=body, headers=headers, **kwargs)
+            with Deadline(seconds):
+                return super().request(method, url, body=body, headers=headers, **kwargs)
+
+        if hasattr(base, "_log_curl"):  # LIBCLOUD_DEBUG's logging connection
+
+            def _log_curl(self, method: str, url: str, body: Any, headers: Any) -> str:
+                return self._scrub(super()._log_curl(method, url, body, headers))
+
+            def _log_response(self, r: Any) -> str:
+                if self.secrets is not None:
+                    with contextlib.suppress(Exception):
+                        self.secrets.add(*tokens_in_identity_answer(dict(r.getheaders()), r.read()))
+                return self._scrub(super()._log_response(r))
+
+            def _scrub(self, text: str) -> str:
+                if self.secrets is None:
+                    return Secrets().scrub(text)
+                return self.secrets.scrub(text)
+
+    return RackImgHTTPConnection
+
+
+def http_class(base: type, secrets: Secrets) -> type:
+    """A connection class for libcloud's ``conn_class``: ``base`` made safe, knowing ``secrets``."""
+    return type("RackImgHTTPConnection", (_safe_http_class(base),), {"secrets": secrets})
