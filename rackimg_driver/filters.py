@@ -51,14 +51,16 @@ def _timestamp_pattern() -> re.Pattern[str]:
         r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
         r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
         r"(?P<tz>Z|[+-]\d{2}:?\d{2})?",
-        re.IGNORECASE,
+        re.IGNORECASE | re.ASCII,
     )
 
 
 def parse_timestamp(text: str) -> datetime:
     """Parse an ISO 8601 date or date-time; without a zone it is UTC.
 
-    Raises ``ValueError`` for anything else. The same rules on every Python.
+    Any date of the years 1 to 9999 and any offset up to +/-23:59 is accepted, also where
+    the moment in UTC falls outside those years. Raises ``ValueError`` for anything
+    else. The same rules on every Python.
     """
     match = _timestamp_pattern().fullmatch(text.strip())
     if not match:
@@ -68,26 +70,52 @@ def parse_timestamp(text: str) -> datetime:
     zone = parts["tz"]
     if zone and zone.upper() != "Z":
         digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"not an ISO 8601 offset (at most 23:59): {text!r}")
+        offset = timedelta(hours=hours, minutes=minutes)
         tz = timezone(offset if zone[0] == "+" else -offset)
     fraction = (parts["f"] or "0")[:6].ljust(6, "0")
-    return datetime(
-        int(parts["y"]),
-        int(parts["mo"]),
-        int(parts["d"]),
-        int(parts["h"] or 0),
-        int(parts["mi"] or 0),
-        int(parts["s"] or 0),
-        int(fraction),
-        tzinfo=tz,
-    )
+    try:
+        return datetime(
+            int(parts["y"]),
+            int(parts["mo"]),
+            int(parts["d"]),
+            int(parts["h"] or 0),
+            int(parts["mi"] or 0),
+            int(parts["s"] or 0),
+            int(fraction),
+            tzinfo=tz,
+        )
+    except ValueError as error:
+        raise ValueError(f"not a date-time of the years 1 to 9999: {text!r} ({error})") from None
+
+
+# The first and the last moment a datetime can hold in UTC. A moment with an offset may lie
+# beyond them (year 1 at +05:00 is year 0 in UTC), and converting it raises OverflowError.
+_FIRST_UTC = datetime.min.replace(tzinfo=timezone.utc)
+_LAST_UTC = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (naive means UTC), clamped to the first and last moment UTC can hold."""
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    # Comparing aware datetimes subtracts their offsets as timedeltas: it cannot overflow.
+    if moment < _FIRST_UTC:
+        return _FIRST_UTC
+    if moment > _LAST_UTC:
+        return _LAST_UTC
+    return moment.astimezone(timezone.utc)
 
 
 def format_timestamp(moment: datetime) -> str:
-    """Render a datetime as the API writes them: UTC with a ``Z``."""
-    utc = moment.astimezone(timezone.utc) if moment.tzinfo else moment
-    text = utc.replace(tzinfo=None).isoformat()
-    return text + "Z"
+    """Render a datetime as the API writes them: UTC with a ``Z``.
+
+    A naive datetime is taken as UTC. A moment before 0001-01-01T00:00:00Z is written as
+    that, one after 9999-12-31T23:59:59.999999Z as that: no server holds a time outside them.
+    """
+    return _in_utc(moment).replace(tzinfo=None).isoformat() + "Z"
 
 
 class ImageQuery(NamedTuple):
@@ -161,16 +189,18 @@ def _server_id(value: Any) -> str:
 
 
 def _changes_since(value: Any) -> datetime:
+    # A datetime whose tzinfo gives no offset is naive (the datetime docs' definition).
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
+    reason = ""
     if isinstance(value, str):
         try:
             return parse_timestamp(value)
-        except ValueError:
-            pass
+        except ValueError as error:
+            reason = f" ({error})"
     raise ValueError(
         "ex_filters['changes-since'] must be a datetime or an ISO 8601 string"
-        f" such as '2026-01-31T12:00:00Z', got {value!r}"
+        f" such as '2026-01-31T12:00:00Z', got {value!r}{reason}"
     )
 
 
@@ -267,7 +297,9 @@ def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan
     property as snapshots, so ``type`` is not sent; it matches ``minDisk`` and
     ``minRam`` exactly instead of "at least", so they are not sent either.
     Glance v2 (the ``glance`` dialect) is asked in its own words: see
-    :func:`_glance_params`.
+    :func:`_glance_params`. In every dialect a ``changes-since`` after the last moment UTC
+    can hold (9999-12-31T23:59:59-05:00 is in the year 10000 in UTC) is sent as that last
+    moment and checked on the client.
     A detailed listing is always checked on the client; a brief listing is
     fetched detailed, then trimmed, when a filter was held back.
     """
@@ -294,6 +326,9 @@ def _nova_params(query: ImageQuery, openstack: bool) -> tuple[dict[str, str], bo
         params["name"] = query.name
     if query.changes_since is not None:
         params["changes-since"] = format_timestamp(query.changes_since)
+        # Past the last moment in UTC nothing matches, but the clamped time sent matches an
+        # image stamped with that very moment: the client's check keeps the answer exact.
+        held_back = held_back or query.changes_since > _LAST_UTC
     if query.status is not None:
         if openstack and query.status != ImageState.ACTIVE:
             held_back = True
@@ -332,6 +367,7 @@ def _glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
         params["name"] = query.name
     if query.changes_since is not None:
         params["updated_at"] = "gte:" + format_timestamp(query.changes_since)
+        held_back = held_back or query.changes_since > _LAST_UTC  # see _nova_params
     if query.status is not None:
         if query.status in _GLANCE_STATUS_FILTER:
             params["status"] = _GLANCE_STATUS_FILTER[query.status]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from libcloud.compute.base import Node
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from libcloud.compute.base import Node, NodeImage
+from libcloud.compute.drivers.dummy import DummyNodeDriver
 from libcloud.compute.types import NodeState
 
-from rackimg_driver import FILTER_KEYS, ImageState, ImageType
-from rackimg_driver.filters import parse_timestamp
-from tests.conftest import TENANT, image, page
+from rackimg_driver import FILTER_KEYS, Dialect, ImageState, ImageType, RackImgNodeDriver
+from rackimg_driver.emulator import LocalCloud
+from rackimg_driver.filters import parse_filters, parse_timestamp, plan_query
+from tests.conftest import FAST_RETRIES, TENANT, image, page
 from tests.fixedserver import Answer, FixedServer
 
 DETAIL = f"/v2/{TENANT}/images/detail"
@@ -44,6 +49,11 @@ def sent(server: FixedServer, prefix: str = "/v2/") -> dict[str, str]:
         ({"changes-since": "yesterday"}, "'changes-since'"),
         ({"changes-since": "2026-13-01T00:00:00Z"}, "'changes-since'"),
         ({"changes-since": 1700000000}, "'changes-since'"),
+        ({"changes-since": "0000-12-31T23:00:00-05:00"}, "'changes-since'"),
+        ({"changes-since": "10000-01-01T00:00:00Z"}, "'changes-since'"),
+        ({"changes-since": "2026-03-04T05:06:07+24:00"}, "'changes-since'"),
+        ({"changes-since": "2026-03-04T05:06:07-05:60"}, "'changes-since'"),
+        ({"changes-since": "\u0662\u0660\u0662\u0666-03-04"}, "'changes-since'"),
         ({"name": ""}, "'name'"),
         ({"marker": "  "}, "'marker'"),
         ({"server": ""}, "'server'"),
@@ -325,3 +335,223 @@ def test_ex_only_active_as_in_libclouds_openstack_drivers(driver, server: FixedS
     assert sent(server) == {"status": "ACTIVE"}
     with pytest.raises(ValueError, match="ex_only_active"):
         driver.list_images(ex_only_active=True, ex_filters={"status": "SAVING"})
+
+
+# -- dates at the edges: year 1 and year 9999 with any offset --------------------------------
+# A moment with an offset may lie outside the years 1 to 9999 once in UTC (year 1 at +05:00 is
+# year 0 there). Such a moment is used: sent as the first or last moment UTC can hold, and the
+# client's check compares it exactly, so no image is kept or dropped wrongly.
+
+FIRST_UTC = "0001-01-01T00:00:00Z"
+LAST_UTC = "9999-12-31T23:59:59.999999Z"
+EAST = timezone(timedelta(hours=5))
+WEST = timezone(timedelta(hours=-5))
+#: The largest offset a datetime allows (strictly less than a day).
+ALMOST_A_DAY = timedelta(days=1, microseconds=-1)
+EDGE_SINCE = [
+    ("0001-01-01T00:00:00+05:00", FIRST_UTC),
+    ("0001-01-01T00:00:00+23:59", FIRST_UTC),
+    ("0001-01-01T04:59:59+05:00", FIRST_UTC),
+    ("0001-01-01T05:00:00+05:00", FIRST_UTC),
+    ("0001-01-01T05:00:01+05:00", "0001-01-01T00:00:01Z"),
+    ("0001-01-01T00:00:00-05:00", "0001-01-01T05:00:00Z"),
+    (datetime(1, 1, 1, tzinfo=EAST), FIRST_UTC),
+    (datetime.min, FIRST_UTC),
+    (datetime.min.replace(tzinfo=timezone(ALMOST_A_DAY)), FIRST_UTC),
+    ("9999-12-31T23:59:59-05:00", LAST_UTC),
+    ("9999-12-31T23:59:59-23:59", LAST_UTC),
+    ("9999-12-31T19:00:00-05:00", LAST_UTC),
+    ("9999-12-31T18:59:59-05:00", "9999-12-31T23:59:59Z"),
+    ("9999-12-31T23:59:59+05:00", "9999-12-31T18:59:59Z"),
+    (datetime(9999, 12, 31, 23, 59, 59, tzinfo=WEST), LAST_UTC),
+    (datetime.max, LAST_UTC),
+    (datetime.max.replace(tzinfo=timezone(-ALMOST_A_DAY)), LAST_UTC),
+]
+
+
+@pytest.mark.parametrize(("since", "expected"), EDGE_SINCE)
+def test_dates_at_the_edges_are_sent_as_the_nearest_moment_utc_can_hold(
+    make_driver, server: FixedServer, since, expected
+) -> None:
+    server.route("GET", DETAIL, Answer(200, page([])))
+    server.route("GET", f"/v2/{TENANT}/images", Answer(200, {"images": []}))
+    server.route("GET", "/glance/v2/images", Answer(200, {"images": []}))
+    make_driver().list_images(ex_filters={"changes-since": since})
+    make_driver().list_images(ex_filters={"changes-since": since}, ex_detailed=False)
+    make_driver("glance").list_images(ex_filters={"changes-since": since})
+    rackspace_detailed, rackspace_brief = server.api_requests("/v2/")
+    (glance,) = server.api_requests("/glance/")
+    assert rackspace_detailed.query == {"changes-since": expected}
+    assert rackspace_brief.query == {"changes-since": expected}
+    assert glance.query["updated_at"] == f"gte:{expected}"
+
+
+def test_a_time_past_the_last_utc_moment_drops_an_image_stamped_with_it(make_driver, server: FixedServer) -> None:
+    # The server is sent 9999-12-31T23:59:59.999999Z and answers, rightly, with the image
+    # updated then; the caller asked for images updated at or after 10000-01-01T04:59:59Z.
+    last = image("last", updated=LAST_UTC)
+    server.route("GET", DETAIL, Answer(200, page([last])))
+    server.route("GET", f"/v2/{TENANT}/images", Answer(200, {"images": [{"id": "last", "name": "x", "links": []}]}))
+    driver = make_driver()
+    for since in ("9999-12-31T23:59:59-05:00", datetime(9999, 12, 31, 23, 59, 59, tzinfo=WEST)):
+        assert driver.list_images(ex_filters={"changes-since": since}) == []
+        assert driver.list_images(ex_filters={"changes-since": since}, ex_detailed=False) == []
+    assert [i.id for i in driver.list_images(ex_filters={"changes-since": LAST_UTC}, ex_detailed=False)] == ["last"]
+    assert [i.id for i in driver.list_images(ex_filters={"changes-since": "9999-12-31T18:59:59-05:00"})] == ["last"]
+
+
+@pytest.mark.parametrize(
+    ("updated", "since", "kept"),
+    [
+        ("0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00+05:00", True),
+        ("0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00Z", False),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00", True),
+        ("9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59.999999Z", True),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59-05:00", False),
+        ("9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59-05:00", True),
+        ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", True),
+        ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", False),
+    ],
+)
+def test_the_client_check_compares_image_dates_at_the_edges(driver, server: FixedServer, updated, since, kept) -> None:
+    server.route("GET", DETAIL, Answer(200, page([image("i", updated=updated)])))
+    found = driver.list_images(ex_filters={"changes-since": since})
+    assert [i.id for i in found] == (["i"] if kept else [])
+
+
+# Every fixed offset a datetime allows: strictly within a day, to the microsecond.
+offsets = st.timedeltas(min_value=-ALMOST_A_DAY, max_value=ALMOST_A_DAY)
+# ... and those an ISO 8601 string can write: whole minutes, up to 23:59.
+minute_offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(lambda m: timedelta(minutes=m))
+# Any datetime, half of them within a day of either edge (hypothesis seldom goes there alone).
+moments = st.one_of(
+    st.datetimes(),
+    st.datetimes(max_value=datetime(1, 1, 2)),
+    st.datetimes(min_value=datetime(9999, 12, 30)),
+)
+EPOCH = datetime.min
+
+
+def micros_since_first_utc(moment: datetime) -> int:
+    """Microseconds from 0001-01-01T00:00:00Z to ``moment`` (naive: UTC), outside the years
+    1-9999 too: timedelta arithmetic, which does not overflow where datetime would."""
+    offset = moment.utcoffset() or timedelta(0)
+    return (moment.replace(tzinfo=None) - EPOCH - offset) // timedelta(microseconds=1)
+
+
+LAST_MICROS = micros_since_first_utc(datetime.max)
+
+
+def expected_sent(moment: datetime) -> datetime:
+    return EPOCH + timedelta(microseconds=min(max(micros_since_first_utc(moment), 0), LAST_MICROS))
+
+
+def sent_times(moment_or_text: datetime | str) -> list[str]:
+    query = parse_filters({"changes-since": moment_or_text})
+    times = []
+    for dialect in Dialect:
+        for detailed in (True, False):
+            params = plan_query(query, dialect, detailed).params
+            sent = params["updated_at"].removeprefix("gte:") if dialect == Dialect.GLANCE else params["changes-since"]
+            times.append(sent)
+    return times
+
+
+@settings(max_examples=300)
+@given(moments, st.one_of(st.none(), offsets))
+def test_any_datetime_with_any_offset_is_sent_as_its_utc_moment_clamped(moment: datetime, offset) -> None:
+    if offset is not None:
+        moment = moment.replace(tzinfo=timezone(offset))
+    for text in sent_times(moment):
+        assert text.endswith("Z")
+        assert parse_timestamp(text).replace(tzinfo=None) == expected_sent(moment)
+
+
+@settings(max_examples=300)
+@given(moments, st.one_of(st.none(), minute_offsets), st.sampled_from(["T", " "]))
+def test_any_iso_string_with_any_offset_is_sent_as_its_utc_moment_clamped(moment: datetime, offset, separator) -> None:
+    aware = moment.replace(tzinfo=timezone(offset)) if offset is not None else moment
+    text = aware.isoformat(separator)
+    for sent_text in sent_times(text):
+        assert parse_timestamp(sent_text).replace(tzinfo=None) == expected_sent(aware)
+
+
+updated_texts = st.builds(
+    lambda moment, offset: moment.replace(tzinfo=timezone(offset)).isoformat(),
+    moments,
+    minute_offsets,
+)
+DUMMY = DummyNodeDriver(0)
+
+
+@settings(max_examples=300)
+@given(updated_texts, moments, st.one_of(st.none(), offsets))
+def test_the_client_check_keeps_exactly_the_images_updated_since(updated: str, since: datetime, offset) -> None:
+    if offset is not None:
+        since = since.replace(tzinfo=timezone(offset))
+    shown = parse_timestamp(updated)
+    # Nova shows whole seconds: an image shown at 12:00:00 may have been updated at 12:00:00.7.
+    bound = since.replace(microsecond=0) if shown.microsecond == 0 else since
+    expected = micros_since_first_utc(shown) >= micros_since_first_utc(bound)
+    candidate = NodeImage("i", "i", DUMMY, extra={"updated": updated})
+    query = parse_filters({"changes-since": since})
+    for dialect in Dialect:
+        check = plan_query(query, dialect, True).check
+        assert check is not None
+        assert check(candidate) is expected
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.from_regex(
+            r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"
+        ),
+        st.from_regex(r"\A\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?([+-]\d{2}:?\d{2})?\Z"),
+        st.text(max_size=40),
+    )
+)
+def test_any_changes_since_text_is_used_or_refused_naming_the_key(text: str) -> None:
+    try:
+        sent = sent_times(text)
+    except ValueError as error:
+        assert "'changes-since'" in str(error)
+        return
+    for sent_text in sent:
+        parse_timestamp(sent_text)
+
+
+# -- against the local cloud ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["rackspace", "openstack", "glance"])
+def edge_cloud(request) -> Iterator[LocalCloud]:
+    """A seeded local cloud with one more image, updated at the last moment UTC can hold."""
+    with LocalCloud(request.param) as cloud:
+        cloud.store.add_image(
+            name="updated-last", owner=cloud.tenant_id, created=datetime.max.replace(tzinfo=timezone.utc)
+        )
+        yield cloud
+
+
+@pytest.mark.parametrize("detailed", [True, False])
+def test_the_local_cloud_lists_by_dates_at_the_edges(edge_cloud: LocalCloud, detailed: bool) -> None:
+    driver = RackImgNodeDriver(**{**edge_cloud.driver_kwargs, **FAST_RETRIES})
+
+    def names(since: datetime | str) -> list[str]:
+        return sorted(i.name for i in driver.list_images(ex_filters={"changes-since": since}, ex_detailed=detailed))
+
+    everything = sorted(i.name for i in driver.list_images(ex_detailed=detailed))
+    assert "updated-last" in everything
+    assert len(everything) > 10
+    for since in ("0001-01-01T00:00:00+05:00", datetime(1, 1, 1, tzinfo=EAST), datetime.min, "0001-01-01"):
+        assert names(since) == everything, since
+    for since in ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59Z", "9999-12-31T18:59:59-05:00"):
+        assert names(since) == ["updated-last"], since
+    after_the_last = (
+        "9999-12-31T23:59:59-05:00",
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=WEST),
+        "9999-12-31T23:59:59-00:01",
+    )
+    for since in after_the_last:
+        assert names(since) == [], since
