@@ -483,6 +483,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         while True:
             self.attempts += 1
             retry_after: float | None = None
+            reached = False  # whether this failed try may have reached the server
             try:
                 self._authenticate()
             except (TransportError, BaseHTTPError) as error:
@@ -503,8 +504,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
                     continue
                 except InvalidResponseError as error:
                     # A body cut short or replaced by a proxy's page: a read can simply be asked again.
-                    failure = error
-                    self.may_have_acted = True
+                    failure, reached = error, True
                     retryable = self.retry.may_retry(method, None if verb in ("GET", "HEAD") else error.code)
                 except RedirectRefusedError:
                     raise
@@ -513,22 +513,21 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
                     retry_after = getattr(error, "retry_after", None) or retry_after_seconds(
                         (error.headers or {}).get("retry-after")
                     )
-                    if status not in (413, 429):  # a rate limit is answered before anything is done
-                        self.may_have_acted = True
+                    reached = status not in (413, 429)  # a rate limit is answered before anything is done
                     retryable = self.retry.may_retry(method, status)
                 except requests.exceptions.RequestException as error:
                     failure = TransportError(method, action, error)
                     failure.__cause__ = error
                     if isinstance(error, requests.exceptions.SSLError):
                         raise _gave_up(failure, self.attempts) from error
-                    sent = not _never_sent(error)
-                    self.may_have_acted = self.may_have_acted or sent
-                    retryable = self.retry.may_retry(method, None) or not sent
+                    reached = not _never_sent(error)
+                    retryable = self.retry.may_retry(method, None) or not reached
             if self.attempts >= self.retry.attempts or not retryable:
                 raise _gave_up(failure, self.attempts) from failure.__cause__
             wait = self.retry.delay(self.attempts, retry_after)
             if wait is None or time.monotonic() - started + wait > self.retry.total:
                 raise _gave_up(failure, self.attempts) from failure.__cause__
+            self.may_have_acted = self.may_have_acted or reached
             time.sleep(wait)
 
 

@@ -51,7 +51,10 @@ def redact(text: str) -> str:
 
 def _forms(secret: str) -> set[str]:
     """The ways ``secret`` can be written in a body, a header, a URL or a shell command."""
-    escaped = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped = {secret}
+    for _ in range(2):  # a body echoed inside another JSON string is escaped twice
+        for form in list(escaped):
+            escaped |= {json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1]}
     escaped |= {html.escape(secret), html.escape(secret, quote=False), quote(secret, safe=""), quote_plus(secret)}
     # shlex.quote (libcloud's curl log) writes ' as '"'"' inside single quotes.
     escaped |= {form.replace("'", "'\"'\"'") for form in list(escaped)}
@@ -137,12 +140,15 @@ class Secrets:
         return value
 
     def scrub_exception(self, error: BaseException) -> BaseException:
-        """Scrub an exception in place, with its causes: its arguments and the texts kept on it
-        (``message``, ``value``, ``body``, ``headers``), and the request a requests error keeps."""
+        """Scrub an exception in place, with its causes: its arguments, every text kept on it
+        (``message``, ``value``, ``body``, ``headers``, a decoder's ``doc``...), and the
+        request a requests error keeps. A context that ``raise ... from None`` hid is dropped."""
         seen: set[int] = set()
         current: BaseException | None = error
         while current is not None and id(current) not in seen and len(seen) < 8:
             seen.add(id(current))
+            if current.__suppress_context__:
+                current.__context__ = None
             self._scrub_one(current)
             current = current.__cause__ or current.__context__
         return error
@@ -150,10 +156,10 @@ class Secrets:
     def _scrub_one(self, error: BaseException) -> None:
         with contextlib.suppress(TypeError, AttributeError):
             error.args = tuple(self.scrub_value(arg) for arg in error.args)
-        for name in ("message", "value", "body", "headers", "reason"):
-            if name in vars(error):
+        for name, value in list(vars(error).items()):
+            if isinstance(value, (str, bytes, dict, list, tuple)):
                 with contextlib.suppress(TypeError, AttributeError):
-                    setattr(error, name, self.scrub_value(vars(error)[name]))
+                    setattr(error, name, self.scrub_value(value))
         for holder in (error, getattr(error, "response", None)):
             request = getattr(holder, "request", None) if holder is not None else None
             if request is not None and hasattr(request, "headers"):

@@ -31,8 +31,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from libcloud.common.exceptions import BaseHTTPError
 from requests.adapters import HTTPAdapter
+from urllib3 import connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from rackimg_driver.redaction import Secrets, tokens_in_identity_answer
 
@@ -139,7 +139,9 @@ class Deadline:
         for duplicate in watched.values():
             duplicate.close()
         _current.deadline = self._previous
-        if self.expired and isinstance(error, Exception) and not isinstance(error, DeadlineExceeded):
+        # Also without an error: a socket shut down in the middle of the headers can look,
+        # to http.client, like an answer that simply ended there.
+        if self.expired and (error is None or isinstance(error, Exception)) and not isinstance(error, DeadlineExceeded):
             raise DeadlineExceeded(
                 f"no complete answer within {self.seconds:g} s (the connect timeout plus the read timeout)"
             ) from error
@@ -203,11 +205,12 @@ class _WatchedHTTPSConnection(HTTPSConnection):
         return super().request(*args, **kwargs)
 
 
-class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+# Named as urllib3's own, which its error messages show ("HTTPConnectionPool(host=...)").
+class HTTPConnectionPool(connectionpool.HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
 
-class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+class HTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
@@ -218,8 +221,8 @@ class DeadlineAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         # An attribute of this pool manager only (urllib3 1.26 and 2.x).
         self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPConnectionPool,
-            "https": _WatchedHTTPSConnectionPool,
+            "http": HTTPConnectionPool,
+            "https": HTTPSConnectionPool,
         }
 
 

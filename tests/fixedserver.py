@@ -56,7 +56,7 @@ HANG_UP = Answer(-1)
 class FixedServer:
     """Routes ``(method, path)`` to an :class:`Answer` or a function of the request."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[tuple[str, str], Responder] = {}
         self.requests: list[Seen] = []
         self.connections = 0
@@ -114,10 +114,10 @@ class FixedServer:
 
             do_GET = do_POST = do_DELETE = do_PUT = _serve
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
