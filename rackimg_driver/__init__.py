@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ImageWaitTimeout,
         InvalidResponseError,
         PagingError,
+        RedirectRefusedError,
         TransportError,
     )
     from rackimg_driver.filters import FILTER_KEYS
@@ -41,6 +42,7 @@ _PUBLIC = {
     "InvalidResponseError": "rackimg_driver.errors",
     "PagingError": "rackimg_driver.errors",
     "RackImgNodeDriver": "rackimg_driver.driver",
+    "RedirectRefusedError": "rackimg_driver.errors",
     "TransportError": "rackimg_driver.errors",
     "register": "rackimg_driver.registration",
 }
@@ -58,6 +60,7 @@ __all__ = [
     "InvalidResponseError",
     "PagingError",
     "RackImgNodeDriver",
+    "RedirectRefusedError",
     "TransportError",
     "register",
 ]

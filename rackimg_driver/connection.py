@@ -31,10 +31,10 @@ from libcloud.common.types import InvalidCredsError, MalformedResponseError
 from libcloud.utils.misc import lowercase_keys
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from rackimg_driver.errors import InvalidResponseError, TransportError, excerpt
+from rackimg_driver.errors import InvalidResponseError, RedirectRefusedError, TransportError, excerpt
 from rackimg_driver.redaction import Secrets, redact
 from rackimg_driver.retry import RetryPolicy
-from rackimg_driver.transport import Deadline, RedirectRefusedError, deadline_seconds, http_class
+from rackimg_driver.transport import Deadline, deadline_seconds, http_class
 from rackimg_driver.types import Dialect
 
 __all__ = [
@@ -409,7 +409,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
             error.args = (error.message,)
             raise
         except InvalidCredsError as error:
-            message = f"{self._identity_where()} refused the credentials: {excerpt(self.secrets.scrub(str(error)))}"
+            said = getattr(error, "value", None) or str(error)
+            message = f"{self._identity_where()} refused the credentials: {excerpt(self.secrets.scrub(str(said)))}"
             raise InvalidCredsError(message) from None
         except MalformedResponseError as error:
             # libcloud's identity classes put the whole body in the error: it may hold a token.

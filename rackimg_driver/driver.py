@@ -284,18 +284,12 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         if page_size is None and self.dialect == Dialect.GLANCE:
             page_size = GLANCE_PAGE_SIZE  # Glance's own default is 25 a page
         plan = plan_query(query, self.dialect, bool(ex_detailed))
-        return self._iterate(plan, query.marker, query.limit, page_size, bool(ex_detailed))
+        return self._scrubbed(self._images(plan, query.marker, query.limit, page_size, bool(ex_detailed)))
 
-    def _iterate(
-        self,
-        plan: QueryPlan,
-        marker: str | None,
-        limit: int | None,
-        page_size: int | None,
-        detailed: bool,
-    ) -> Iterator[NodeImage]:
+    def _scrubbed(self, images: Iterator[NodeImage]) -> Iterator[NodeImage]:
+        """The images, with any error on the way scrubbed of the driver's secrets."""
         try:
-            yield from self._images(plan, marker, limit, page_size, detailed)
+            yield from images
         except Exception as error:
             raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.types import LibcloudError, MalformedResponseError
 
-__all__ = ["ImageWaitError", "ImageWaitTimeout", "InvalidResponseError", "PagingError", "TransportError", "excerpt"]
+__all__ = [
+    "ImageWaitError",
+    "ImageWaitTimeout",
+    "InvalidResponseError",
+    "PagingError",
+    "RedirectRefusedError",
+    "TransportError",
+    "excerpt",
+    "origin",
+]
 
 _EXCERPT_CHARS = 200
 
@@ -113,3 +124,40 @@ def _reason(error: BaseException) -> str:
             break
         reason = inner
     return str(reason)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
+
+
+class RedirectRefusedError(BaseHTTPError):  # type: ignore[misc]
+    """The server redirected to another origin (scheme, host or port); the request was not
+    sent there, so that the token or password stays with its host.
+
+    ``code`` is the redirect's status, ``location`` the URL it named.
+    """
+
+    def __init__(self, status: int, url: str, location: str) -> None:
+        message = (
+            f"{status} redirect from {_origin_text(url)} to another host, {_origin_text(location)}: not followed,"
+            " so that credentials stay with their host"
+        )
+        super().__init__(status, message, None)
+        self.location = location
+
+    def __str__(self) -> str:
+        return str(self.message)

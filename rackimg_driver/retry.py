@@ -3,8 +3,9 @@
 Reads (GET) are retried on rate limits (413, 429), server errors (500, 502, 503,
 504), lost connections, timeouts and answers that are not JSON. A DELETE is
 retried only where that is safe: on the same statuses and on a lost answer, with
-a 404 after a retry counted as done by the caller. Anything else (POST) is retried
-only on a rate limit, which the server answers before doing anything.
+a 404 after a retry counted as done by the caller when an earlier try may have reached
+the server. Anything else (POST) is retried only where the server did nothing: on a rate
+limit, which it answers before doing anything, and on a connection that was never made.
 """
 
 from __future__ import annotations

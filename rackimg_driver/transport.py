@@ -26,53 +26,17 @@ import socket
 import threading
 from functools import cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
-from libcloud.common.exceptions import BaseHTTPError
 from requests.adapters import HTTPAdapter
 from urllib3 import connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from rackimg_driver.errors import RedirectRefusedError, origin
 from rackimg_driver.redaction import Secrets, tokens_in_identity_answer
 
 __all__ = ["Deadline", "DeadlineExceeded", "RedirectRefusedError", "deadline_seconds", "http_class", "origin"]
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def _origin_text(url: str) -> str:
-    scheme, host, port = origin(url)
-    return f"{scheme}://{host}:{port}" if port is not None else f"{scheme}://{host}"
-
-
-class RedirectRefusedError(BaseHTTPError):  # type: ignore[misc]
-    """The server redirected to another origin; the request was not sent there.
-
-    ``code`` is the redirect's status, ``location`` the URL it named.
-    """
-
-    def __init__(self, status: int, url: str, location: str) -> None:
-        message = (
-            f"{status} redirect from {_origin_text(url)} to another host, {_origin_text(location)}: not followed,"
-            " so that credentials stay with their host"
-        )
-        super().__init__(status, message, None)
-        self.location = location
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 def refuse_cross_origin_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
@@ -182,27 +146,26 @@ def _watch_socket(sock: Any) -> None:
         deadline.watch(sock)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    # urllib3 1.26 and 2.x both make the TCP socket in _new_conn and send in request.
+class _Watched:
+    """A urllib3 connection whose sockets the thread's Deadline watches. urllib3 1.26 and
+    2.x both make the TCP socket in ``_new_conn`` and send each request in ``request``."""
+
     def _new_conn(self) -> Any:
-        sock = super()._new_conn()
+        sock = super()._new_conn()  # type: ignore[misc]
         _watch_socket(sock)
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         _watch_socket(getattr(self, "sock", None))  # a kept-alive connection
-        return super().request(*args, **kwargs)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> Any:
-        sock = super()._new_conn()
-        _watch_socket(sock)
-        return sock
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        _watch_socket(getattr(self, "sock", None))
-        return super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 # Named as urllib3's own, which its error messages show ("HTTPConnectionPool(host=...)").
