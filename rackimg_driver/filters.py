@@ -72,7 +72,7 @@ def parse_timestamp(text: str) -> datetime:
         digits = zone[1:].replace(":", "")
         hours, minutes = int(digits[:2]), int(digits[2:])
         if hours > 23 or minutes > 59:
-            raise ValueError(f"not an ISO 8601 offset (at most 23:59): {text!r}")
+            raise ValueError(f"{text!r} has no valid offset (hours 00-23, minutes 00-59)")
         offset = timedelta(hours=hours, minutes=minutes)
         tz = timezone(offset if zone[0] == "+" else -offset)
     fraction = (parts["f"] or "0")[:6].ljust(6, "0")
@@ -88,7 +88,7 @@ def parse_timestamp(text: str) -> datetime:
             tzinfo=tz,
         )
     except ValueError as error:
-        raise ValueError(f"not a date-time of the years 1 to 9999: {text!r} ({error})") from None
+        raise ValueError(f"{text!r} is not a valid date-time ({error})") from None
 
 
 # The first and the last moment a datetime can hold in UTC. A moment with an offset may lie
@@ -192,15 +192,15 @@ def _changes_since(value: Any) -> datetime:
     # A datetime whose tzinfo gives no offset is naive (the datetime docs' definition).
     if isinstance(value, datetime):
         return value if value.utcoffset() is not None else value.replace(tzinfo=timezone.utc)
-    reason = ""
     if isinstance(value, str):
         try:
             return parse_timestamp(value)
         except ValueError as error:
-            reason = f" ({error})"
+            if _timestamp_pattern().fullmatch(value.strip()):  # the shape is right, a field is not
+                raise ValueError(f"ex_filters['changes-since']: {error}") from None
     raise ValueError(
         "ex_filters['changes-since'] must be a datetime or an ISO 8601 string"
-        f" such as '2026-01-31T12:00:00Z', got {value!r}{reason}"
+        f" such as '2026-01-31T12:00:00Z', got {value!r}"
     )
 
 

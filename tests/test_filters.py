@@ -369,6 +369,22 @@ EDGE_SINCE = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0000-12-31T23:00:00-05:00", "year 0 is out of range"),
+        ("2026-02-30", "day is out of range for month"),
+        ("2026-03-04T05:06:07+24:00", "has no valid offset"),
+        ("2026-03-04T05:06:07-0560", "has no valid offset"),
+    ],
+)
+def test_a_date_time_of_the_right_shape_with_a_field_out_of_range_says_which(text, reason) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_filters({"changes-since": text})
+    assert str(raised.value).startswith(f"ex_filters['changes-since']: {text!r}")
+    assert reason in str(raised.value)
+
+
 @pytest.mark.parametrize(("since", "expected"), EDGE_SINCE)
 def test_dates_at_the_edges_are_sent_as_the_nearest_moment_utc_can_hold(
     make_driver, server: FixedServer, since, expected
