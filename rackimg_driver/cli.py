@@ -31,9 +31,9 @@ EXIT_CODES = {
     1: "the cloud answered with an error, or something else went wrong",
     2: "bad usage or a bad argument (nothing was sent)",
     3: "missing or refused credentials",
-    4: "no such image or server (404)",
+    4: "no such image or server (404), also an image to wait for that was never there",
     5: "rate limited (413/429); try again later",
-    6: "the image waited for turned ERROR or DELETED, or disappeared",
+    6: "the image waited for turned ERROR or DELETED, or disappeared while waited for",
     7: "the wait timed out",
     130: "interrupted (Ctrl-C)",
 }
@@ -359,9 +359,20 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _no_such_image(image_id: str, detail: str) -> str:
+    return f"no such image {image_id}: {detail}"
+
+
 def _show(args: argparse.Namespace, out: TextIO) -> int:
+    from libcloud.common.exceptions import BaseHTTPError
+
     with _driver(args) as driver:
-        image = driver.get_image(args.image_id)
+        try:
+            image = driver.get_image(args.image_id)
+        except BaseHTTPError as error:
+            if error.code != 404:
+                raise
+            raise CommandError(_no_such_image(args.image_id, str(error.message)), 4) from error
     record = image_record(image)
     if args.json:
         json.dump(record, out, indent=2, default=str)
@@ -394,12 +405,28 @@ def _delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             try:
                 driver.delete_image(image_id)
             except Exception as error:  # one id's failure does not stop the others
-                message, code = _failure(error)
+                message, code = _delete_failure(image_id, error)
                 worst = max(worst, code)
-                err.write(f"rackimg: error: {image_id}: {' '.join(message.split())}\n")
+                err.write(f"rackimg: error: {' '.join(message.split())}\n")
                 continue
             out.write(f"deleted {image_id}\n")
     return worst
+
+
+def _delete_failure(image_id: str, error: Exception) -> tuple[str, int]:
+    """One line naming the image, and an exit code, for a delete that failed."""
+    from libcloud.common.exceptions import BaseHTTPError
+
+    if isinstance(error, BaseHTTPError) and error.code == 404:
+        return _no_such_image(image_id, str(error.message)), 4
+    if isinstance(error, BaseHTTPError) and error.code == 403:
+        # Glance says when an image is protected; Nova answers a protected image and another
+        # project's public one with the same words ("You are not allowed to delete the image.").
+        said = str(error.message)
+        verdict = "is protected" if "protected" in said.lower() else "is protected, or not yours"
+        return f"image {image_id} {verdict}: {said}", 1
+    message, code = _failure(error)
+    return f"{image_id}: {message}", code
 
 
 class _Progress:
@@ -435,8 +462,18 @@ def _wait_for(
 
 
 def _wait(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from rackimg_driver.errors import ImageWaitError
+
     with _driver(args) as driver:
-        image = _wait_for(driver, args.image_id, args.state, args.timeout, args.interval, err)
+        try:
+            image = _wait_for(driver, args.image_id, args.state, args.timeout, args.interval, err)
+        except ImageWaitError as error:
+            if error.image is not None:
+                raise  # it was seen, then turned ERROR or DELETED, or disappeared
+            # Never read: the first poll was a 404, so there was nothing to wait for.
+            raise CommandError(
+                _no_such_image(args.image_id, "404 at the first poll, nothing to wait for"), 4
+            ) from error
     out.write(f"{image.id} {_cell(image.extra['state'])}\n")
     return 0
 
@@ -536,7 +573,10 @@ def _failure(error: BaseException) -> tuple[str, int]:
     if isinstance(error, ValueError):
         return str(error), 2
     if isinstance(error, InvalidCredsError):
-        return f"credentials refused: {error.value}", 3
+        # The identity service's refusal already says so ("identity at <url> refused the
+        # credentials: ..."); the API's refusal of a token does not.
+        said = str(error.value)
+        return (said if said.startswith("identity at ") else f"credentials refused: {said}"), 3
     if isinstance(error, RateLimitReachedError):
         return f"{error.message} (retry after {error.retry_after:g} s)", 5
     if isinstance(error, BaseHTTPError):
@@ -558,16 +598,44 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
     try:
-        return _run(args, out, err)
-    except KeyboardInterrupt:
-        err.write("rackimg: interrupted\n")
-        return 130
-    except Exception as error:
-        if args.debug:
-            traceback.print_exc(file=err)
-        message, code = _failure(error)
-        err.write(f"rackimg: error: {' '.join(message.split())}\n")
+        code = _run(args, out, err)
+        out.flush()  # a reader that went away shows here, not in the flush at exit
         return code
+    except BrokenPipeError:
+        # The reader went away (``rackimg images list | head -1``): stop quietly, with 0, as
+        # other Unix tools do.
+        _silence_broken(out, err)
+        return 0
+    except KeyboardInterrupt:
+        return _report(err, "interrupted", 130)
+    except Exception as error:
+        message, code = _failure(error)
+        trace = traceback.format_exc() if args.debug else ""
+        return _report(err, f"error: {' '.join(message.split())}", code, trace)
+
+
+def _report(err: TextIO, line: str, code: int, trace: str = "") -> int:
+    """Write the last words on stderr and return ``code``, also when stderr's reader went away."""
+    try:
+        err.write(f"{trace}rackimg: {line}\n")
+        err.flush()
+    except BrokenPipeError:
+        _silence_broken(err)
+    return code
+
+
+def _silence_broken(*streams: TextIO) -> None:
+    """Point each stream whose reader went away at /dev/null, so that what is still buffered
+    does not fail again in the flush at exit (the Python docs' recipe: signal, "Note on SIGPIPE")."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, stream.fileno())
+            finally:
+                os.close(devnull)
 
 
 def console() -> None:

@@ -7,7 +7,11 @@ reach the command at once, and the default retries are tested with faults that f
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
+from collections.abc import Iterator
+
+import pytest
 
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.emulator.seed import DEMO_TENANT, SNAPSHOT_ACTIVE_ID, WEB_SERVER_ID
@@ -210,3 +214,56 @@ def test_a_failure_on_one_delete_does_not_stop_the_others(rs: Rackimg, cloud: Lo
     assert result.stdout == f"deleted {BACKUP_ACTIVE_ID}\n"
     remaining = {image.id for image in cloud.store.list_images(DEMO_TENANT)}
     assert SNAPSHOT_ACTIVE_ID in remaining and BACKUP_ACTIVE_ID not in remaining
+
+
+# -- identity ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def refusing_url() -> Iterator[str]:
+    """A root URL on 127.0.0.1 that refuses connections: its port is bound, but never listened on."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{bound.getsockname()[1]}"
+
+
+def test_an_unreachable_identity_service_is_reported_as_identity(rackimg: Rackimg, refusing_url: str) -> None:
+    openstack, rackspace = run_together(
+        lambda: rackimg(
+            "--cloud", "openstack", "--auth-url", f"{refusing_url}/v3", "--auth-version", "3.x_password",
+            "--user", "demo", "--password", "a-password", "--tenant", "demo", "--retries", "0", "images", "list",
+        ),
+        lambda: rackimg(
+            "--auth-url", refusing_url, "--user", "demo", "--api-key", "a-key", "--retries", "0", "images", "list"
+        ),
+    )  # fmt: skip
+
+    for result in (openstack, rackspace):
+        assert result.returncode == 1
+        assert result.stdout == ""
+        line = one_error_line(result.stderr)
+        assert line.startswith(f"rackimg: error: identity at {refusing_url}"), line
+        assert "refused" in line.lower(), line
+        assert "/images" not in line, line
+
+
+def test_an_identity_service_that_answers_500_is_reported_as_identity(
+    rs: Rackimg, osk: Rackimg, cloud: LocalCloud, openstack_cloud: LocalCloud
+) -> None:
+    for local in (cloud, openstack_cloud):
+        local.faults.include_identity = True
+        local.faults.set_errors(statuses=[500])
+
+    results = run_together(
+        lambda: rs("--retries", "0", "images", "list"),
+        lambda: osk("--retries", "0", "images", "list"),
+    )
+
+    for result, local in zip(results, (cloud, openstack_cloud), strict=True):
+        assert result.returncode == 1
+        assert result.stdout == ""
+        line = one_error_line(result.stderr)
+        assert line.startswith(f"rackimg: error: identity at {local.url}"), line
+        assert "500" in line, line
+        assert "/images" not in line, line
+        assert local.faults.injected()["errors"] == 1  # the token request; no images request followed

@@ -25,6 +25,7 @@ from rackimg_driver.emulator.seed import (
     WEB_SERVER_ID,
 )
 from rackimg_driver.emulator.store import ImageNotFound
+from tests.fixedserver import Answer, FixedServer
 
 from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together
 
@@ -72,12 +73,18 @@ def test_show_json_is_the_whole_image(rs: Rackimg) -> None:
     assert record["os_distro"] == "debian"
 
 
-def test_show_an_unknown_id_exits_4_with_one_line(rs: Rackimg) -> None:
-    result = rs("images", "show", "no-such-image")
+def test_show_an_unknown_id_exits_4_naming_it(rs: Rackimg, osk: Rackimg) -> None:
+    rackspace, openstack = run_together(
+        lambda: rs("images", "show", "no-such-image"),
+        lambda: osk("images", "show", "no-such-image"),
+    )
 
-    assert result.returncode == 4
-    assert result.stdout == ""
-    assert result.stderr.splitlines() == ["rackimg: error: 404 Not Found: Image not found."]
+    for result in (rackspace, openstack):
+        assert result.returncode == 4
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            "rackimg: error: no such image no-such-image: 404 Not Found: Image not found."
+        ]
 
 
 def test_debug_shows_the_traceback_and_keeps_the_exit_code(rs: Rackimg) -> None:
@@ -85,7 +92,9 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(rs: Rackimg) -> None:
 
     assert result.returncode == 4
     assert "Traceback (most recent call last):" in result.stderr
-    assert result.stderr.rstrip().splitlines()[-1] == "rackimg: error: 404 Not Found: Image not found."
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "rackimg: error: no such image no-such-image: 404 Not Found: Image not found."
+    )
 
 
 # -- delete --------------------------------------------------------------------------------------
@@ -100,7 +109,9 @@ def test_delete_yes_deletes_without_asking(rs: Rackimg, cloud: LocalCloud) -> No
     assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
     after = rs("images", "show", SNAPSHOT_ACTIVE_ID)
     assert after.returncode == 4
-    assert after.stderr.splitlines() == ["rackimg: error: 404 Not Found: Image not found."]
+    assert after.stderr.splitlines() == [
+        f"rackimg: error: no such image {SNAPSHOT_ACTIVE_ID}: 404 Not Found: Image not found."
+    ]
 
 
 def test_delete_asks_and_y_deletes(rs: Rackimg, cloud: LocalCloud) -> None:
@@ -142,23 +153,56 @@ def test_delete_several_ids(rs: Rackimg, cloud: LocalCloud) -> None:
     assert not exists(cloud, BACKUP_ACTIVE_ID)
 
 
-def test_delete_a_protected_image_fails_and_keeps_it(rs: Rackimg, cloud: LocalCloud) -> None:
-    result = rs("images", "delete", "--yes", PROTECTED_IMAGE_ID)
+def test_delete_a_protected_image_says_so_and_keeps_it(
+    rs: Rackimg, osk: Rackimg, cloud: LocalCloud, openstack_cloud: LocalCloud
+) -> None:
+    rackspace, openstack = run_together(
+        lambda: rs("images", "delete", "--yes", PROTECTED_IMAGE_ID),
+        lambda: osk("images", "delete", "--yes", PROTECTED_IMAGE_ID),
+    )
+
+    # Nova answers a protected image and another project's alike: the command cannot say which.
+    for result in (rackspace, openstack):
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            f"rackimg: error: image {PROTECTED_IMAGE_ID} is protected, or not yours:"
+            " 403 Forbidden: You are not allowed to delete the image."
+        ]
+    assert exists(cloud, PROTECTED_IMAGE_ID)
+    assert exists(openstack_cloud, PROTECTED_IMAGE_ID)
+
+
+def test_delete_says_protected_when_the_server_says_so(rackimg: Rackimg) -> None:
+    # Glance's words, as a server passing them on would send them.
+    server = FixedServer()
+    try:
+        glance_words = f"Image {PROTECTED_IMAGE_ID} is protected and cannot be deleted."
+        server.route(
+            "DELETE",
+            f"/v2/{DEMO_TENANT}/images/{PROTECTED_IMAGE_ID}",
+            Answer(403, {"forbidden": {"code": 403, "message": glance_words}}),
+        )
+        token = rackimg.with_options("--token", "a-token", "--base-url", f"{server.url}/v2/{DEMO_TENANT}")
+
+        result = token("images", "delete", "--yes", PROTECTED_IMAGE_ID)
+    finally:
+        server.close()
 
     assert result.returncode == 1
-    assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"rackimg: error: {PROTECTED_IMAGE_ID}: 403 Forbidden: You are not allowed to delete the image."
+        f"rackimg: error: image {PROTECTED_IMAGE_ID} is protected: 403 Forbidden: {glance_words}"
     ]
-    assert exists(cloud, PROTECTED_IMAGE_ID)
 
 
-def test_delete_a_missing_image_exits_4_and_still_deletes_the_others(rs: Rackimg, cloud: LocalCloud) -> None:
+def test_delete_a_missing_image_exits_4_naming_it_and_still_deletes_the_others(rs: Rackimg, cloud: LocalCloud) -> None:
     result = rs("images", "delete", "--yes", "no-such-image", SNAPSHOT_ACTIVE_ID)
 
     assert result.returncode == 4
     assert result.stdout.splitlines() == [f"deleted {SNAPSHOT_ACTIVE_ID}"]
-    assert result.stderr.splitlines() == ["rackimg: error: no-such-image: 404 Not Found: Image not found."]
+    assert result.stderr.splitlines() == [
+        "rackimg: error: no such image no-such-image: 404 Not Found: Image not found."
+    ]
     assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
 
 
@@ -268,11 +312,8 @@ def test_wait_timeout_exits_7(rs: Rackimg) -> None:
     ]
 
 
-def test_wait_exits_6_when_the_image_errors_or_disappears(rs: Rackimg) -> None:
-    errored, missing = run_together(
-        lambda: rs("images", "wait", SNAPSHOT_KILLED_ID, "--interval", "0.2"),
-        lambda: rs("images", "wait", "no-such-image", "--interval", "0.2"),
-    )
+def test_wait_exits_6_when_the_image_errors(rs: Rackimg) -> None:
+    errored = rs("images", "wait", SNAPSHOT_KILLED_ID, "--interval", "0.2")
 
     assert errored.returncode == 6
     assert errored.stdout == ""
@@ -280,10 +321,48 @@ def test_wait_exits_6_when_the_image_errors_or_disappears(rs: Rackimg) -> None:
         f"{SNAPSHOT_KILLED_ID} progress 0%",
         f"rackimg: error: image {SNAPSHOT_KILLED_ID} is ERROR while waiting for ACTIVE",
     ]
-    assert missing.returncode == 6
-    assert missing.stderr.splitlines() == [
-        "rackimg: error: image no-such-image disappeared (404) while waiting for ACTIVE"
-    ]
+
+
+def test_wait_for_an_id_that_never_existed_exits_4_naming_it(rs: Rackimg, osk: Rackimg) -> None:
+    results = run_together(
+        lambda: rs("images", "wait", "no-such-image", "--interval", "0.2"),
+        lambda: rs("images", "wait", "no-such-image", "--state", "DELETED", "--interval", "0.2"),
+        lambda: osk("images", "wait", "no-such-image", "--interval", "0.2"),
+    )
+
+    for result in results:
+        assert result.returncode == 4
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [
+            "rackimg: error: no such image no-such-image: 404 at the first poll, nothing to wait for"
+        ]
+
+
+def test_wait_exits_6_when_the_image_disappears_while_waited_for(rs: Rackimg, cloud: LocalCloud) -> None:
+    image_id = new_snapshot(cloud, "deleted-while-waited-for")
+    process = subprocess.Popen(
+        [rs.script, *rs.options, "images", "wait", image_id, "--interval", "0.2", "--timeout", "20"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=rs.env,
+        cwd=rs.cwd,
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # the first poll saw it
+        cloud.store.delete_image(DEMO_TENANT, image_id)
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert re.fullmatch(rf"{image_id} progress \d+%\n", first), first
+    assert process.returncode == 6
+    assert stdout == ""
+    assert stderr.splitlines()[-1] == f"rackimg: error: image {image_id} disappeared (404) while waiting for ACTIVE"
 
 
 def test_wait_draws_a_live_bar_when_stderr_is_a_terminal(rs: Rackimg, cloud: LocalCloud) -> None:

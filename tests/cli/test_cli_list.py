@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -32,7 +33,7 @@ from rackimg_driver.emulator.seed import (
 )
 from rackimg_driver.mapping import EXTRA_KEYS
 
-from .conftest import SEEDED_IDS, SEEDED_IMAGES, Rackimg, ids_of, run_together, table
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, SEEDED_IMAGES, Rackimg, ids_of, run_together, table
 
 BASE_IDS = [
     UBUNTU_2204_ID,
@@ -183,6 +184,16 @@ BAD_FILTERS = {
         "rackimg: error: ex_filters['changes-since'] must be a datetime or an ISO 8601 string"
         " such as '2026-01-31T12:00:00Z', got 'yesterday'",
     ),
+    "changes-since-offset": (
+        ["--changes-since", "9999-12-31T23:59:59-24:00"],
+        "rackimg: error: ex_filters['changes-since']: '9999-12-31T23:59:59-24:00' has no valid offset"
+        " (hours 00-23, minutes 00-59)",
+    ),
+    "changes-since-year-0": (
+        ["--changes-since", "0000-12-31T23:00:00-05:00"],
+        "rackimg: error: ex_filters['changes-since']: '0000-12-31T23:00:00-05:00' is not a valid date-time"
+        " (year 0 is out of range)",
+    ),
 }
 
 
@@ -209,3 +220,62 @@ def test_an_unknown_marker_is_the_servers_error(rs: Rackimg) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("rackimg: error: ")
     assert "400 Bad Request: marker [no-such-id] not found" in lines[0]
+
+
+def test_changes_since_at_the_edges_of_the_years_lists_everything_or_nothing(rs: Rackimg) -> None:
+    since_year_0, since_year_10000 = run_together(
+        lambda: rs("images", "list", "--brief", "--changes-since", "0001-01-01T00:00:00+05:00"),
+        lambda: rs("images", "list", "--brief", "--changes-since", "9999-12-31T23:59:59-05:00"),
+    )
+
+    assert since_year_0.returncode == 0, since_year_0.stderr
+    assert ids_of(since_year_0.stdout) == SEEDED_IDS
+    assert since_year_10000.returncode == 0, since_year_10000.stderr
+    assert since_year_10000.stdout.split() == ["ID", "NAME"]
+    assert since_year_0.stderr == since_year_10000.stderr == ""
+
+
+# -- in a pipeline -------------------------------------------------------------------------------
+
+#: Enough images that the listing is far larger than a pipe holds (64 KB on Linux): the command
+#: is still writing when ``head`` exits. A table row is more than 36 characters (the id alone).
+MANY_IMAGES = 3000
+
+
+def piped_into_head(rackimg: Rackimg, *args: str) -> tuple[int, str, str]:
+    """``rackimg ARGS | head -1``, two real processes and a real pipe: rackimg's exit status,
+    its stderr, and what ``head`` printed."""
+    producer = subprocess.Popen(
+        [rackimg.script, *rackimg.options, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=rackimg.env,
+        cwd=rackimg.cwd,
+    )
+    assert producer.stdout is not None and producer.stderr is not None
+    try:
+        head = subprocess.run(["head", "-1"], stdin=producer.stdout, capture_output=True, timeout=RUN_TIMEOUT)
+        producer.stdout.close()  # head held the only other reading end: the pipe now has no reader
+        stderr = producer.stderr.read()
+        status = producer.wait(timeout=RUN_TIMEOUT)
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+            producer.wait()
+    assert head.returncode == 0, head.stderr
+    return status, stderr.decode(), head.stdout.decode()
+
+
+@pytest.mark.parametrize(("options", "first_line"), [([], "ID"), (["--brief"], "ID"), (["--json"], "[")])
+def test_a_listing_piped_into_head_exits_0_and_quietly(
+    rs: Rackimg, cloud: LocalCloud, options: list[str], first_line: str
+) -> None:
+    cloud.store.add_images_bulk(MANY_IMAGES, owner=cloud.tenant_id)
+
+    status, stderr, printed = piped_into_head(rs, "images", "list", *options)
+
+    assert printed.split(None, 1)[0] == first_line
+    assert printed.count("\n") == 1
+    assert stderr == ""
+    assert status == 0

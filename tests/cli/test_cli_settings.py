@@ -17,7 +17,13 @@ NO_CREDENTIALS = (
     "rackimg: error: no credentials: give --user and --api-key (or --password), RACKIMG_USER and"
     " RACKIMG_API_KEY, a --profile, or use --cloud local"
 )
-REFUSED = "rackimg: error: credentials refused: Invalid credentials with the provider"
+
+
+def refused(cloud: LocalCloud) -> str:
+    """The one line for credentials that the local cloud's identity service refuses."""
+    return f"rackimg: error: identity at {cloud.url} refused the credentials: Invalid credentials with the provider"
+
+
 WRONG_KEY = "wrong-key-5d41402abc4b2a76"
 
 
@@ -63,6 +69,15 @@ def test_a_fixed_token_and_base_url_need_no_identity_call(rackimg: Rackimg, clou
 
     assert result.returncode == 0, result.stderr
     assert ids_of(result.stdout) == SEEDED_IDS
+
+
+def test_a_refused_token_exits_3_saying_the_credentials_were_refused(rackimg: Rackimg, cloud: LocalCloud) -> None:
+    result = rackimg("--token", "not-a-token-of-this-cloud", "--base-url", cloud.compute_url, "images", "list")
+
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        "rackimg: error: credentials refused: 401 Unauthorized: The request you have made requires authentication."
+    ]
 
 
 def test_environment_variables_give_the_credentials(rackimg: Rackimg, cloud: LocalCloud) -> None:
@@ -126,7 +141,7 @@ def test_an_option_beats_the_environment_which_beats_the_profile(
     assert_lists_servers(env_beats_profile)
     assert_lists_servers(option_beats_env)
     assert env_wrong_beats_profile.returncode == 3
-    assert env_wrong_beats_profile.stderr.splitlines() == [REFUSED]
+    assert env_wrong_beats_profile.stderr.splitlines() == [refused(cloud)]
 
 
 def test_an_unknown_profile_exits_2(rackimg: Rackimg, cloud: LocalCloud, tmp_path: Path) -> None:
@@ -176,9 +191,9 @@ def test_a_wrong_api_key_exits_3_and_is_never_printed(rackimg: Rackimg, cloud: L
     )
 
     assert plain.returncode == 3
-    assert plain.stderr.splitlines() == [REFUSED]
+    assert plain.stderr.splitlines() == [refused(cloud)]
     assert logged.returncode == 3
-    assert logged.stderr.splitlines()[-1] == REFUSED
+    assert logged.stderr.splitlines()[-1] == refused(cloud)
     assert debug.returncode != 0
     assert "InvalidCredsError" in debug.stderr
     log_text = log.read_text()
@@ -195,7 +210,7 @@ def test_a_wrong_openstack_password_exits_3_and_is_never_printed(rackimg: Rackim
     result = rackimg(*options, "images", "list")
 
     assert result.returncode == 3
-    assert result.stderr.splitlines() == [REFUSED]
+    assert result.stderr.splitlines() == [refused(openstack_cloud)]
     assert WRONG_KEY not in result.stdout + result.stderr
 
 
@@ -233,7 +248,9 @@ def test_local_cloud_keeps_a_delete_across_runs(rackimg: Rackimg, cli_env: dict[
     )
 
     assert shown.returncode == 4
-    assert shown.stderr.splitlines() == ["rackimg: error: 404 Not Found: Image not found."]
+    assert shown.stderr.splitlines() == [
+        f"rackimg: error: no such image {SNAPSHOT_ACTIVE_ID}: 404 Not Found: Image not found."
+    ]
     assert listed.returncode == 0, listed.stderr
     assert ids_of(listed.stdout) == [i for i in SEEDED_IDS if i != SNAPSHOT_ACTIVE_ID]
     assert elsewhere.returncode == 0, elsewhere.stderr  # another data dir is another, fresh cloud
