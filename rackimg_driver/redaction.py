@@ -26,6 +26,9 @@ REDACTED = "<redacted>"
 
 #: Shortest tail of a secret that counts as part of it where an excerpt cuts it off.
 _SHORTEST_CUT = 4
+#: Shorter values are not looked for everywhere (a password "p" would blot out every p in a
+#: message); the patterns still hide them in headers and JSON fields.
+_SHORTEST_SECRET = 4
 
 
 @cache
@@ -93,8 +96,12 @@ class Secrets:
         return f"<{type(self).__name__}: {len(self._values)} values>"
 
     def add(self, *values: Any) -> None:
-        """Remember more secrets (None and empty values are ignored)."""
-        new = {value for value in values if isinstance(value, str) and value and value not in self._values}
+        """Remember more secrets (None, and values under four characters, are ignored)."""
+        new = {
+            value
+            for value in values
+            if isinstance(value, str) and len(value) >= _SHORTEST_SECRET and value not in self._values
+        }
         if not new:
             return
         with self._lock:
