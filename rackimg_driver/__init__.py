@@ -11,8 +11,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from rackimg_driver.driver import RACKSPACE_REGIONS, RackImgNodeDriver
+if TYPE_CHECKING:  # for type checkers: the names of _PUBLIC, loaded on first use at run time
+    from rackimg_driver._json import json_parser
+    from rackimg_driver.dialects import RACKSPACE_REGIONS, ImageDialect
+    from rackimg_driver.driver import RackImgNodeDriver
     from rackimg_driver.errors import (
         ImageWaitError,
         ImageWaitTimeout,
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from rackimg_driver.registration import PROVIDER_NAME, register
     from rackimg_driver.types import Dialect, ImageState, ImageType
 
+
 __version__ = "0.1.0"
 
 # Each public name, and the module that defines it.
@@ -33,8 +36,9 @@ _PUBLIC = {
     "EXTRA_KEYS": "rackimg_driver.mapping",
     "FILTER_KEYS": "rackimg_driver.filters",
     "PROVIDER_NAME": "rackimg_driver.registration",
-    "RACKSPACE_REGIONS": "rackimg_driver.driver",
+    "RACKSPACE_REGIONS": "rackimg_driver.dialects",
     "Dialect": "rackimg_driver.types",
+    "ImageDialect": "rackimg_driver.dialects",
     "ImageState": "rackimg_driver.types",
     "ImageType": "rackimg_driver.types",
     "ImageWaitError": "rackimg_driver.errors",
@@ -45,25 +49,10 @@ _PUBLIC = {
     "RedirectRefusedError": "rackimg_driver.errors",
     "TransportError": "rackimg_driver.errors",
     "register": "rackimg_driver.registration",
+    "json_parser": "rackimg_driver._json",
 }
 
-__all__ = [
-    "EXTRA_KEYS",
-    "FILTER_KEYS",
-    "PROVIDER_NAME",
-    "RACKSPACE_REGIONS",
-    "Dialect",
-    "ImageState",
-    "ImageType",
-    "ImageWaitError",
-    "ImageWaitTimeout",
-    "InvalidResponseError",
-    "PagingError",
-    "RackImgNodeDriver",
-    "RedirectRefusedError",
-    "TransportError",
-    "register",
-]
+__all__ = sorted(_PUBLIC)  # the one list of public names is _PUBLIC
 
 
 def __getattr__(name: str) -> Any:

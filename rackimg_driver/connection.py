@@ -9,233 +9,30 @@ where requests may go and for how long is :mod:`.transport`).
 
 from __future__ import annotations
 
-import codecs
 import copy
-import html
-import json
 import re
 import threading
 import time
-from collections.abc import Callable
-from email.utils import mktime_tz, parsedate_tz
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from libcloud.common.base import Connection, Response
-from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError, exception_from_message
+from libcloud.common.base import Connection
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackBaseConnection
 from libcloud.common.openstack_identity import OpenStackServiceCatalog
-from libcloud.common.rackspace import AUTH_URL as RACKSPACE_AUTH_URL
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
-from libcloud.utils.misc import lowercase_keys
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from rackimg_driver.error_bodies import fault_message
+from rackimg_driver._response import RackImgResponse, TokenRejectedError
+from rackimg_driver.dialects import ImageDialect, RackspaceDialect
 from rackimg_driver.errors import InvalidResponseError, RedirectRefusedError, TransportError, excerpt
-from rackimg_driver.redaction import Secrets, redact
-from rackimg_driver.retry import RetryPolicy
+from rackimg_driver.redaction import Secrets
+from rackimg_driver.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from rackimg_driver.transport import Deadline, deadline_seconds, http_class
-from rackimg_driver.types import Dialect
 
-__all__ = [
-    "JSON_PARSER",  # noqa: F822 (a module __getattr__: chosen at the first answer)
-    "NOVA_MICROVERSION",
-    "RACKSPACE_AUTH_URL",
-    "RACKSPACE_SERVICE_NAME",
-    "RackImgConnection",
-    "RackImgResponse",
-    "redact",
-    "retry_after_seconds",
-]
-
-RACKSPACE_SERVICE_NAME = "cloudServersOpenStack"
-#: The images proxy exists only up to compute microversion 2.35.
-NOVA_MICROVERSION = "2.1"
-
-
-def retry_after_seconds(value: str | None) -> float:
-    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date."""
-    if not value:
-        return 0.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_tz(value)
-        if moment is None:
-            return 0.0
-        return max(0.0, float(mktime_tz(moment)) - time.time())
-    except (ValueError, OverflowError, TypeError):
-        return 0.0  # a date past any calendar: no usable wait
-
-
-def _orjson_loads(text: str | bytes) -> Any:
-    try:
-        return _orjson.loads(text)
-    except _orjson.JSONDecodeError:
-        # What orjson refuses and json takes (NaN, integers past 64 bits) is still read;
-        # JSON nested past orjson's limit is read by json, which may recurse too deep.
-        return json.loads(text)
-
-
-def _choose_parser() -> tuple[Callable[[str | bytes], Any], str]:
-    """The optional "fast" extra's compiled parser where it is installed, else ``json``.
-
-    Chosen at the first answer, not at import: importing orjson costs about 20 ms
-    (it loads ``dataclasses`` and more), which ``import rackimg_driver`` need not pay.
-    """
-    global _orjson
-    try:
-        import orjson
-    except ImportError:
-        return json.loads, "json (stdlib)"
-    _orjson = orjson
-    return _orjson_loads, f"orjson {orjson.__version__}"
-
-
-_orjson: Any = None
-_parser: tuple[Callable[[str | bytes], Any], str] | None = None
-
-
-def _loads(text: str | bytes) -> Any:
-    global _parser
-    if _parser is None:
-        _parser = _choose_parser()
-    return _parser[0](text)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "JSON_PARSER":  # the JSON parser the driver reads answers with
-        global _parser
-        if _parser is None:
-            _parser = _choose_parser()
-        return _parser[1]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _page_text(body: str) -> str:
-    """The words of an HTML error page (Glance, proxies): after its heading, without tags."""
-    if "<" not in body or ">" not in body:
-        return " ".join(body.split())
-    lowered = body.lower()
-    start = lowered.find("</h1>")
-    end = lowered.find("</body>")
-    if start != -1:
-        body = body[start + len("</h1>") : end if end > start else None]
-    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
-    return " ".join(text.split()) or body
-
-
-def _fault_message(body: str) -> str:
-    """The message of an API fault body ``{"itemNotFound": {"code": 404, "message": ...}}``."""
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return excerpt(_page_text(body)) or "(empty body)"
-    if isinstance(parsed, dict):
-        # Nova and Rackspace: {"itemNotFound": {"message": ...}}; Keystone: {"error": {...}};
-        # Glance: {"message": "... <br /><br />", "code": "403 Forbidden", "title": ...}.
-        candidates = [parsed, *parsed.values()]
-        for fault in candidates:
-            if isinstance(fault, dict) and isinstance(fault.get("message"), str):
-                return excerpt(_page_text(fault["message"]))
-    return excerpt(body)
-
-
-def _read_body(response: Any) -> bytes:
-    """The whole body of a (streamed) requests response, read at once.
-
-    Requests' own ``content`` reads a body 10 KB at a time, through urllib3 for each
-    piece: about 150 reads and 8 ms for a page of 1000 images, where one read of the
-    whole takes under 2 ms. ``iter_content(None)`` reads it whole and still turns
-    urllib3's errors into requests' (a cut-short body is a ``ChunkedEncodingError``).
-    """
-    # requests keeps none of it (libcloud keeps the requests response until the next
-    # request): the page's body lives only as long as this driver needs it.
-    return b"".join(response.iter_content(None))
-
-
-def _encoding_of(response: Any) -> str:
-    """The body's declared charset; JSON without one is UTF-8 (RFC 8259), where requests would guess."""
-    encoding = response.encoding or "utf-8"
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        return "utf-8"
-
-
-class TokenRejectedError(InvalidCredsError):  # type: ignore[misc]
-    """The API (not the identity service) answered 401: the token expired or was revoked."""
-
-
-class RackImgResponse(Response):  # type: ignore[misc]
-    """A JSON answer of the images API; any other answer becomes a libcloud exception.
-
-    libcloud's ``Response.__init__`` (3.6 to 3.9) reads ``response.text`` three times, and
-    requests decodes the whole body on every read (a page of 1000 images is 1.5 MB), so
-    ``__init__`` is ours: the body is read once, whole (see ``_read_body``), and parsed
-    from bytes. The rest is libcloud's shape: ``success``, ``parse_body``, ``parse_error``.
-    """
-
-    def __init__(self, response: Any, connection: Any) -> None:
-        self.connection = connection
-        self.headers = lowercase_keys(dict(response.headers))
-        self.error = response.reason
-        self.status = response.status_code
-        self.request = response.request
-        self.iter_content = response.iter_content
-        self._content = _read_body(response).strip()
-        self._encoding = _encoding_of(response)
-        self._body: str | None = None
-        if not self.success():
-            raise exception_from_message(code=self.status, message=self.parse_error(), headers=self.headers)
-        self.object = self.parse_body()
-
-    def success(self) -> bool:
-        return 200 <= int(self.status) <= 299
-
-    @property
-    def body(self) -> str:
-        """The body as text, decoded when first asked for (a listing parses the bytes)."""
-        if self._body is None:
-            self._body = self._content.decode(self._encoding, "replace")
-        return self._body
-
-    @body.setter
-    def body(self, value: str) -> None:
-        self._body = value
-
-    def _scrubbed_body(self) -> str:
-        secrets = getattr(self.connection, "secrets", None)
-        return secrets.scrub(self.body) if secrets is not None else redact(self.body)
-
-    def parse_body(self) -> Any:
-        if not self._content:
-            return None
-        # UTF-8 bytes go to the parser as they are: decoding 1.5 MB a page first costs time
-        # and memory. A body in another declared charset is decoded first.
-        source = self._content if self._encoding in ("utf-8", "ascii") else self.body
-        try:
-            return _loads(source)
-        except (ValueError, RecursionError):
-            # Not JSON, invalid UTF-8, or nested past what a parser can follow.
-            raise InvalidResponseError("the answer is not JSON", self.status, self._scrubbed_body()) from None
-
-    def parse_error(self) -> str:
-        status = int(self.status)
-        message = f"{status} {self.error}: {_fault_message(self._scrubbed_body())}"
-        if status == 401:
-            raise TokenRejectedError(message)
-        if status in (413, 429):
-            headers = dict(self.headers)
-            headers["retry-after"] = str(retry_after_seconds(headers.get("retry-after")))
-            error = RateLimitReachedError(headers=headers)
-            error.code = status
-            error.message = message
-            error.args = (message,)
-            raise error
-        return message
+__all__ = ["RackImgConnection"]
 
 
 class _SharedAuth:
@@ -279,37 +76,32 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     """
 
     responseCls = RackImgResponse
-    service_type = "compute"  # type: ignore[assignment]
     accept_format = "application/json"  # type: ignore[assignment]
     default_content_type = "application/json"
-    _auth_version = "2.0_apikey"
 
     def __init__(
         self,
         *args: Any,
-        dialect: Dialect = Dialect.RACKSPACE,
+        dialect: ImageDialect | None = None,
         region: str | None = None,
         retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
-        self.dialect = dialect
+        self.dialect = dialect or RackspaceDialect()
         self.retry = retry or RetryPolicy()
         self.attempts = 0
         #: Whether a failed try of the last request may have reached the server (see request).
         self.may_have_acted = False
         self._shared = _SharedAuth()
-        if dialect == Dialect.RACKSPACE:
-            self.auth_url = RACKSPACE_AUTH_URL
-            self.service_name = RACKSPACE_SERVICE_NAME  # type: ignore[assignment]
-            self.service_region = region.upper() if region else None  # type: ignore[assignment]
-        else:
-            self._auth_version = "3.x_password"
-            self.service_region = region  # type: ignore[assignment]
-            if dialect == Dialect.GLANCE:
-                self.service_type = "image"  # type: ignore[assignment]
-            # With a fixed token no identity call is made, but libcloud insists on an auth URL.
-            if kwargs.get("ex_force_auth_token") and not kwargs.get("ex_force_auth_url"):
-                self.auth_url = kwargs["ex_force_base_url"]
+        self.service_type = self.dialect.service_type  # type: ignore[assignment]
+        self.service_name = self.dialect.service_name  # type: ignore[assignment]
+        self.service_region = self.dialect.service_region(region)  # type: ignore[assignment]
+        self._auth_version = self.dialect.auth_version
+        if self.dialect.auth_url:
+            self.auth_url = self.dialect.auth_url
+        # With a fixed token no identity call is made, but libcloud insists on an auth URL.
+        if kwargs.get("ex_force_auth_token") and not kwargs.get("ex_force_auth_url"):
+            self.auth_url = kwargs["ex_force_base_url"]
         super().__init__(*args, **kwargs)
         self.secrets = Secrets([self.key, self._ex_force_auth_token])
         self._use_safe_http()
@@ -340,14 +132,10 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     @property
     def images_path(self) -> str:
-        """Where the images are, relative to the endpoint: Nova's ``/images``, Glance's
-        ``/v2/images`` (or ``/images`` when the catalog's image endpoint ends in ``/v2``)."""
-        if self.dialect != Dialect.GLANCE:
-            return "/images"
+        """Where the images are, relative to the endpoint (the dialect knows)."""
         if not self.request_path:
             self._authenticate()
-        root = (self.request_path or "").rstrip("/")
-        return "/images" if root.endswith("/v2") else "/v2/images"
+        return self.dialect.images_path(self.request_path or "")
 
     def _set_up_connection_info(self, url: str) -> None:
         # libcloud before 3.7 reconnects here before every request; keep the one
@@ -419,7 +207,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
             if status is not None:
                 code = int(status.group(1))
                 raise BaseHTTPError(
-                    code, f"{self._identity_where()} answered {code}: {_fault_message(body[status.end() :])}", {}
+                    code, f"{self._identity_where()} answered {code}: {fault_message(body[status.end() :])}", {}
                 ) from None
             raise InvalidResponseError(f"{self._identity_where()}: the answer is not understood", None, body) from None
         except BaseHTTPError as error:
@@ -429,9 +217,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
         headers = super().add_default_headers(headers)
-        if self.dialect == Dialect.OPENSTACK:
-            headers["X-OpenStack-Nova-API-Version"] = NOVA_MICROVERSION
-            headers["OpenStack-API-Version"] = f"compute {NOVA_MICROVERSION}"
+        headers.update(self.dialect.headers())
         return headers
 
     def _request_once(self, action: str, params: Any, data: Any, headers: Any, method: str, raw: bool) -> Any:
@@ -491,7 +277,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
                 # Nothing was sent to the API yet: any request may be tried again.
                 failure: Exception = error
                 code = getattr(error, "code", None)
-                retryable = code is None or int(code) in RETRY_STATUSES_FOR_IDENTITY
+                retryable = code is None or int(code) in RETRY_STATUSES
             else:
                 try:
                     return self._request_once(action, params, data, headers, method, raw)
@@ -530,10 +316,6 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
                 raise _gave_up(failure, self.attempts) from failure.__cause__
             self.may_have_acted = self.may_have_acted or reached
             time.sleep(wait)
-
-
-#: Identity failures worth another try (the API request itself was never sent).
-RETRY_STATUSES_FOR_IDENTITY = frozenset({413, 429, 500, 502, 503, 504})
 
 
 def _gave_up(error: Exception, attempts: int) -> Exception:

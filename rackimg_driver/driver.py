@@ -1,4 +1,4 @@
-"""RackImgNodeDriver: list, page through, get and delete images."""
+"""RackImgNodeDriver: list, page through, get, delete, snapshot and wait for images; list servers."""
 
 from __future__ import annotations
 
@@ -9,41 +9,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
+from rackimg_driver._listing import MAPPING_ERRORS, Pipeline, pages
+from rackimg_driver._nodes import node_from_api, nodes_from_page
 from rackimg_driver.connection import RackImgConnection
-from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError, PagingError
-from rackimg_driver.filters import QueryPlan, check_page_size, parse_filters, plan_query
-from rackimg_driver.mapping import (
-    brief_image,
-    glance_image_from_api,
-    glance_images_from_page,
-    image_from_api,
-    images_from_page,
-    trim_to_brief,
-)
+from rackimg_driver.dialects import RACKSPACE_REGIONS, ImageDialect, dialect_for
+from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError
+from rackimg_driver.filters import check_page_size, parse_filters
+from rackimg_driver.mapping import trim_to_brief
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
 
 __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
-
-#: Regions of Rackspace Cloud Servers v2 (the ``region`` argument, rackspace dialect).
-RACKSPACE_REGIONS = ("dfw", "ord", "iad", "lon", "syd", "hkg")
-
-#: Images per request in the glance dialect when no page size is given: Glance's maximum.
-GLANCE_PAGE_SIZE = 1000
-
-
-def _dialect(value: Any) -> Dialect:
-    member = member_of(Dialect, value)
-    if member is not None:
-        return member
-    allowed = ", ".join(repr(d.value) for d in Dialect)
-    raise ValueError(f"ex_dialect must be one of {allowed}, got {value!r}")
 
 
 def _id_of(value: Any, argument: str, kind: type[NodeImage] | type[Node] = NodeImage) -> str:
@@ -82,10 +64,6 @@ def _scrubs_errors(method: _Method) -> _Method:
             raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
 
     return scrubbed  # type: ignore[return-value]
-
-
-#: What a mapping of a hostile answer might raise, were it to miss a case.
-_MAPPING_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, UnicodeError)
 
 
 def _metadata(value: Any, description: Any) -> dict[str, str]:
@@ -165,7 +143,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         host: str | None = None,
         port: int | None = None,
         region: str | None = "dfw",
-        ex_dialect: Dialect | str = Dialect.RACKSPACE,
+        ex_dialect: ImageDialect | Dialect | str = "rackspace",
         ex_page_size: int | None = None,
         ex_max_retries: int = 4,
         ex_retry_backoff: float = 0.5,
@@ -175,21 +153,14 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         ex_read_timeout: float = 60.0,
         **kwargs: Any,
     ) -> None:
-        dialect = _dialect(ex_dialect)
+        dialect = dialect_for(ex_dialect)
         self.retry = RetryPolicy.from_arguments(ex_max_retries, ex_retry_backoff, ex_retry_max_delay, ex_retry_total)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (
                 _seconds("ex_connect_timeout", ex_connect_timeout),
                 _seconds("ex_read_timeout", ex_read_timeout),
             )
-        if dialect == Dialect.RACKSPACE:
-            if not isinstance(region, str) or region.lower() not in RACKSPACE_REGIONS:
-                raise ValueError(
-                    f"region must be one of {', '.join(RACKSPACE_REGIONS)} in the rackspace dialect, got {region!r}"
-                )
-            region = region.lower()
-        elif region is not None and not isinstance(region, str):
-            raise ValueError(f"region must be a region name or None, got {region!r}")
+        region = dialect.region(region)
         if not isinstance(key, str) or not key:
             raise ValueError("key (the user name or credential id) must be a non-empty string")
         if kwargs.get("ex_force_auth_token"):
@@ -198,7 +169,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         else:
             if not secret:
                 raise ValueError("secret (the API key or password) is required")
-            if dialect != Dialect.RACKSPACE and not kwargs.get("ex_force_auth_url"):
+            if dialect.auth_url is None and not kwargs.get("ex_force_auth_url"):
                 raise ValueError(f"ex_force_auth_url (the identity URL) is required in the {dialect.value} dialect")
         self.dialect = dialect
         self.page_size = check_page_size(ex_page_size)
@@ -280,108 +251,64 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         not at the first ``next()``.
         """
         query = parse_filters(ex_filters)
-        page_size = check_page_size(ex_page_size) or self.page_size
-        if page_size is None and self.dialect == Dialect.GLANCE:
-            page_size = GLANCE_PAGE_SIZE  # Glance's own default is 25 a page
-        plan = plan_query(query, self.dialect, bool(ex_detailed))
-        return self._scrubbed(self._images(plan, query.marker, query.limit, page_size, bool(ex_detailed)))
+        page_size = check_page_size(ex_page_size) or self.page_size or self.dialect.page_size
+        plan = self.dialect.plan(query, bool(ex_detailed))
+        to_image = self.dialect.to_image(plan.detailed)
+        pipeline = Pipeline(
+            to_item=lambda raw, status: to_image(raw, self, status),
+            check=plan.check,
+            trim=trim_to_brief if not ex_detailed and self.dialect.detailed_pages(plan.detailed) else None,
+            limit=query.limit,
+        )
+        return self._scrubbed(
+            pipeline.run(
+                pages(
+                    self._fetch(lambda: self.dialect.listing_path(self.connection.images_path, plan.detailed)),
+                    self.dialect.read_page(),
+                    plan.params,
+                    query.marker,
+                    lambda: pipeline.page_limit(page_size, plan.exact),
+                )
+            )
+        )
 
-    def _scrubbed(self, images: Iterator[NodeImage]) -> Iterator[NodeImage]:
-        """The images, with any error on the way scrubbed of the driver's secrets."""
+    def _scrubbed(self, items: Iterator[Any]) -> Iterator[Any]:
+        """The items, with any error on the way scrubbed of the driver's secrets."""
         try:
-            yield from images
+            yield from items
         except Exception as error:
             raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
 
-    def _images(
-        self,
-        plan: QueryPlan,
-        marker: str | None,
-        limit: int | None,
-        page_size: int | None,
-        detailed: bool,
-    ) -> Iterator[NodeImage]:
-        glance = self.dialect == Dialect.GLANCE
-        images_path = self.connection.images_path
-        # Glance lists every field in one call; Nova has a brief and a detailed listing.
-        action = images_path + ("/detail" if plan.detailed and not glance else "")
-        read_page = glance_images_from_page if glance else images_from_page
-        to_image = glance_image_from_api if glance else (image_from_api if plan.detailed else brief_image)
-        trim = not detailed and (glance or plan.detailed)
-        remaining = limit
-        first_marker = marker
-        markers_followed: set[str] = set()
-        # Every id yielded so far: a server that repeats an image, on the next page or
-        # pages later, must not make us repeat it (about 100 bytes an image; see the docs).
-        seen: set[str] = set()
-        while True:
-            params = dict(plan.params)
-            if marker is not None:
-                params["marker"] = marker
-            page_limit = page_size
-            if plan.exact and remaining is not None:
-                page_limit = min(page_limit or remaining, remaining)
-            if page_limit is not None:
-                params["limit"] = str(page_limit)
-            response = self._request_page(action, params, marker is not None and marker == first_marker)
-            status = response.status
-            found: list[NodeImage] = []
+    def _fetch(self, action: Callable[[], str]) -> Callable[[dict[str, str], bool], Any]:
+        """One page's answer, parsed: what :func:`._listing.pages` asks for each page."""
+
+        def fetch(params: dict[str, str], first_marker: bool) -> Any:
             try:
-                items, next_href = read_page(response.object, status)
-                del response  # the page's body and parsed answer go as soon as it is mapped
-                check, keep = plan.check, found.append
-                for item in items:
-                    image = to_image(item, self, status)
-                    image_id = image.id
-                    if image_id in seen:
-                        continue
-                    seen.add(image_id)
-                    if check is not None and not check(image):
-                        continue
-                    keep(trim_to_brief(image) if trim else image)
-            except _MAPPING_ERRORS as error:
-                raise InvalidResponseError(f"a page is not understood ({type(error).__name__})", status, "") from None
-            last_item = items[-1] if items else None
-            del items
-            if remaining is not None and len(found) >= remaining:
-                yield from found[:remaining]
-                return
-            yield from found
-            if remaining is not None:
-                remaining -= len(found)
-            # The caller keeps the images it wants; the page's list goes before the next request.
-            del found
-            if next_href is None or last_item is None:
-                return
-            next_marker = self._next_marker(next_href, last_item, status)
-            if next_marker == marker or next_marker in markers_followed:
-                raise PagingError(f"the server's next link repeats marker {next_marker!r}; stopped to avoid a loop")
-            markers_followed.add(next_marker)
-            marker = next_marker
+                return self.connection.request(action(), params=params)
+            except BaseHTTPError as error:
+                if error.code == 400 and first_marker:
+                    message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"
+                    raise BaseHTTPError(400, message, error.headers) from error
+                raise
 
-    def _request_page(self, action: str, params: dict[str, str], first_marker: bool) -> Any:
-        """One page's answer, parsed."""
-        try:
-            return self.connection.request(action, params=params)
-        except BaseHTTPError as error:
-            if error.code == 400 and first_marker:
-                message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"
-                raise BaseHTTPError(400, message, error.headers) from error
-            raise
+        return fetch
 
-    @staticmethod
-    def _next_marker(next_href: str, last_item: Any, status: int) -> str:
-        """The marker to continue from: the next link's, else the page's last id.
+    # -- servers -------------------------------------------------------------
 
-        Only the marker is taken from the link: the request goes to this driver's
-        own endpoint with its own filters, whatever host the server writes there.
+    @_scrubs_errors
+    def list_nodes(self, ex_page_size: int | None = None) -> list[Node]:
+        """The servers (read-only): libcloud Nodes with ``id``, ``name``, ``state``, and in
+        ``extra`` the ``image_id`` each boots from (None from a volume) and the raw ``status``.
+
+        :param ex_page_size: Servers per request; by default as many as the server allows.
+        :raises NotImplementedError: in a dialect without servers (glance).
         """
-        markers = parse_qs(urlsplit(next_href).query).get("marker")
-        if markers and markers[-1]:
-            return markers[-1]
-        if isinstance(last_item, dict) and isinstance(last_item.get("id"), str):
-            return str(last_item["id"])
-        raise InvalidResponseError("a next link without a marker after a page without ids", status, next_href)
+        if not self.dialect.lists_servers:
+            raise NotImplementedError(f"list_nodes needs the compute API: the {self.dialect.value} dialect has none")
+        page_size = check_page_size(ex_page_size)
+        pipeline = Pipeline(to_item=lambda raw, status: node_from_api(raw, self, status))
+        listing = pages(self._fetch(lambda: "/servers/detail"), nodes_from_page, {}, None, lambda: page_size)
+        return list(self._scrubbed(pipeline.run(listing)))
 
     # -- single images -------------------------------------------------------
 
@@ -394,14 +321,9 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         """
         image_id = _id_of(image_id, "image_id")
         response = self.connection.request(f"{self.connection.images_path}/{_segment(image_id)}")
-        body = response.object
         try:
-            if self.dialect == Dialect.GLANCE:
-                return glance_image_from_api(body, self, response.status)
-            if not isinstance(body, dict) or "image" not in body:
-                raise InvalidResponseError("the answer has no 'image'", response.status, body)
-            return image_from_api(body["image"], self, response.status)
-        except _MAPPING_ERRORS as error:
+            return self.dialect.read_image(response.object, self, response.status)
+        except MAPPING_ERRORS as error:
             raise InvalidResponseError(
                 f"the image is not understood ({type(error).__name__})", response.status, ""
             ) from None
@@ -448,8 +370,11 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         :raises ValueError: for a bad argument, before any request.
         :raises BaseHTTPError: 404 for no such server, 409 when the server is busy.
         """
-        if self.dialect == Dialect.GLANCE:
-            raise NotImplementedError("create_image is a compute API action: use the openstack or rackspace dialect")
+        if not self.dialect.creates_images:
+            raise NotImplementedError(
+                f"create_image is a compute API action: the {self.dialect.value} dialect has none"
+                " (use the openstack or rackspace dialect)"
+            )
         server_id = _id_of(node, "node", Node)
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")

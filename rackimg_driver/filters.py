@@ -1,7 +1,7 @@
 """``ex_filters`` -> a checked query: what goes to the server, and what is checked on the client.
 
 Every argument is validated here, before any request goes out. Where a server is
-known to answer a filter wrongly (upstream Nova: see :func:`plan_query`), the
+known to answer a filter wrongly (upstream Nova: see :func:`nova_params`), the
 filter is not sent, or sent in a form the server gets right, and the result is
 checked on the client so the caller always gets exactly the images the filter means.
 """
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from libcloud.compute.base import Node, NodeImage
 
-from rackimg_driver.types import Dialect, ImageState, ImageType, member_of
+from rackimg_driver.types import ImageState, ImageType, member_of
 
 __all__ = [
     "FILTER_KEYS",
@@ -25,9 +25,11 @@ __all__ = [
     "QueryPlan",
     "check_page_size",
     "format_timestamp",
+    "glance_params",
+    "make_plan",
+    "nova_params",
     "parse_filters",
     "parse_timestamp",
-    "plan_query",
 ]
 
 #: Every key ``ex_filters`` accepts, in the order of the seed's table.
@@ -286,27 +288,15 @@ def _matcher(query: ImageQuery) -> Callable[[NodeImage], bool] | None:
     return lambda image: all(test(image) for test in tests)
 
 
-def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan:
-    """Decide what to send for ``query`` in ``dialect``, and what to check on the client.
+def make_plan(query: ImageQuery, detailed: bool, params: dict[str, str], held_back: bool) -> QueryPlan:
+    """A dialect's answer to ``query``: ``params`` to send, and whether a filter was
+    ``held_back`` (then the listing is fetched detailed and checked on the client).
 
-    Rackspace answers every filter as documented, so everything is sent.
-    Upstream Nova (the ``openstack`` dialect) lowercases ``status`` and hands it to
-    Glance, so only ``ACTIVE`` is sent (SAVING would miss queued images, UNKNOWN
-    matches nothing); it compares ``type`` case-sensitively with lowercase
-    metadata and cannot count ``backup`` or server-made images without the
-    property as snapshots, so ``type`` is not sent; it matches ``minDisk`` and
-    ``minRam`` exactly instead of "at least", so they are not sent either.
-    Glance v2 (the ``glance`` dialect) is asked in its own words: see
-    :func:`_glance_params`. In every dialect a ``changes-since`` after the last moment UTC
-    can hold (9999-12-31T23:59:59-05:00 is in the year 10000 in UTC) is sent as that last
-    moment and checked on the client.
-    A detailed listing is always checked on the client; a brief listing is
-    fetched detailed, then trimmed, when a filter was held back.
+    A detailed listing is always checked on the client; a brief listing is fetched
+    detailed, then trimmed, when a filter was held back. In every dialect a
+    ``changes-since`` after the last moment UTC can hold (9999-12-31T23:59:59-05:00 is in
+    the year 10000 in UTC) is sent as that last moment and checked on the client.
     """
-    if dialect == Dialect.GLANCE:
-        params, held_back = _glance_params(query)
-    else:
-        params, held_back = _nova_params(query, openstack=dialect == Dialect.OPENSTACK)
     check = _matcher(query)
     fetch_detailed = detailed or held_back
     return QueryPlan(
@@ -317,7 +307,17 @@ def plan_query(query: ImageQuery, dialect: Dialect, detailed: bool) -> QueryPlan
     )
 
 
-def _nova_params(query: ImageQuery, openstack: bool) -> tuple[dict[str, str], bool]:
+def nova_params(query: ImageQuery, trusts_filters: bool) -> tuple[dict[str, str], bool]:
+    """The compute API's filters, and whether one was held back.
+
+    Rackspace answers every filter as documented (``trusts_filters``), so everything is
+    sent. Upstream Nova lowercases ``status`` and hands it to Glance, so only ``ACTIVE`` is
+    sent (SAVING would miss queued images, UNKNOWN matches nothing); it compares ``type``
+    case-sensitively with lowercase metadata and cannot count ``backup`` or server-made
+    images without the property as snapshots, so ``type`` is not sent; it matches
+    ``minDisk`` and ``minRam`` exactly instead of "at least", so they are not sent either.
+    """
+    openstack = not trusts_filters
     params: dict[str, str] = {}
     held_back = False
     if query.server is not None:
@@ -352,7 +352,7 @@ def _nova_params(query: ImageQuery, openstack: bool) -> tuple[dict[str, str], bo
 _GLANCE_STATUS_FILTER = {ImageState.ACTIVE: "active", ImageState.ERROR: "killed"}
 
 
-def _glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
+def glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
     """Glance v2's own filters: ``name``; ``instance_uuid`` for the server; ``updated_at=gte:``
     for changes-since; ``status`` where one Glance status is the whole state (ACTIVE is
     ``active``, ERROR is ``killed``). SAVING (queued or saving), DELETED (deleted or
@@ -367,7 +367,7 @@ def _glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
         params["name"] = query.name
     if query.changes_since is not None:
         params["updated_at"] = "gte:" + format_timestamp(query.changes_since)
-        held_back = held_back or query.changes_since > _LAST_UTC  # see _nova_params
+        held_back = held_back or query.changes_since > _LAST_UTC  # see nova_params
     if query.status is not None:
         if query.status in _GLANCE_STATUS_FILTER:
             params["status"] = _GLANCE_STATUS_FILTER[query.status]

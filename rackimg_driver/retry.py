@@ -11,9 +11,11 @@ limit, which it answers before doing anything, and on a connection that was neve
 from __future__ import annotations
 
 import random
+import time
+from email.utils import mktime_tz, parsedate_tz
 from typing import NamedTuple
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds"]
 
 #: Statuses that mean "not done, try again".
 RETRY_STATUSES = frozenset({413, 429, 500, 502, 503, 504})
@@ -69,3 +71,20 @@ class RetryPolicy(NamedTuple):
             return float(retry_after) if retry_after <= self.max_delay else None
         ceiling = min(self.max_delay, self.backoff * 2.0 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)  # jitter, so clients spread out
+
+
+def retry_after_seconds(value: str | None) -> float:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date."""
+    if not value:
+        return 0.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_tz(value)
+        if moment is None:
+            return 0.0
+        return max(0.0, float(mktime_tz(moment)) - time.time())
+    except (ValueError, OverflowError, TypeError):
+        return 0.0  # a date past any calendar: no usable wait

@@ -14,7 +14,8 @@ from libcloud.compute.types import NodeState
 
 from rackimg_driver import FILTER_KEYS, Dialect, ImageState, ImageType, RackImgNodeDriver
 from rackimg_driver.emulator import LocalCloud
-from rackimg_driver.filters import parse_filters, parse_timestamp, plan_query
+from rackimg_driver.dialects import dialect_for
+from rackimg_driver.filters import parse_filters, parse_timestamp
 from tests.conftest import FAST_RETRIES, TENANT, image, page
 from tests.fixedserver import Answer, FixedServer
 
@@ -467,7 +468,7 @@ def sent_times(moment_or_text: datetime | str) -> list[str]:
     times = []
     for dialect in Dialect:
         for detailed in (True, False):
-            params = plan_query(query, dialect, detailed).params
+            params = dialect_for(dialect).plan(query, detailed).params
             sent = params["updated_at"].removeprefix("gte:") if dialect == Dialect.GLANCE else params["changes-since"]
             times.append(sent)
     return times
@@ -512,7 +513,7 @@ def test_the_client_check_keeps_exactly_the_images_updated_since(updated: str, s
     candidate = NodeImage("i", "i", DUMMY, extra={"updated": updated})
     query = parse_filters({"changes-since": since})
     for dialect in Dialect:
-        check = plan_query(query, dialect, True).check
+        check = dialect_for(dialect).plan(query, True).check
         assert check is not None
         assert check(candidate) is expected
 

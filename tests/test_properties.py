@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from libcloud.compute.drivers.dummy import DummyNodeDriver
 
 from rackimg_driver import EXTRA_KEYS, FILTER_KEYS, Dialect, ImageState, ImageType, InvalidResponseError
-from rackimg_driver.connection import _fault_message, redact, retry_after_seconds
-from rackimg_driver.filters import ImageQuery, parse_filters, plan_query
+from rackimg_driver.dialects import dialect_for
+from rackimg_driver.error_bodies import fault_message
+from rackimg_driver.filters import ImageQuery, parse_filters
+from rackimg_driver.redaction import redact
+from rackimg_driver.retry import retry_after_seconds
 from rackimg_driver.mapping import brief_image, image_from_api, images_from_page
 
 DRIVER = DummyNodeDriver(0)
@@ -45,7 +48,7 @@ def test_filters_either_parse_or_raise_value_error(filters: dict[str, Any]) -> N
     assert isinstance(query, ImageQuery)
     for dialect in Dialect:
         for detailed in (True, False):
-            plan = plan_query(query, dialect, detailed)
+            plan = dialect_for(dialect).plan(query, detailed)
             assert all(isinstance(k, str) and isinstance(v, str) for k, v in plan.params.items())
             sent = set(plan.params)
             assert sent <= (
@@ -99,7 +102,7 @@ def test_an_image_with_fields_of_any_type_maps_without_error(data: dict[str, Any
 
 @given(st.text(max_size=300))
 def test_error_bodies_of_any_text_give_a_message(body: str) -> None:
-    message = _fault_message(body)
+    message = fault_message(body)
     assert isinstance(message, str)
 
 

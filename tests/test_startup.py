@@ -12,10 +12,9 @@ before = set(sys.modules)
 import rackimg_driver
 after_package = set(sys.modules) - before
 from rackimg_driver import RackImgNodeDriver
-import rackimg_driver.connection as connection
 after_class = set(sys.modules) - before
 parser_before_use = "orjson" in sys.modules
-name = connection.JSON_PARSER
+name = rackimg_driver.json_parser()
 print("PROBE " + json.dumps({
     "package": sorted(after_package),
     "class_heavy": sorted(m for m in after_class if m.split(".")[0] in ("orjson", "openstack", "stevedore")),
