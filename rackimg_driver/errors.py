@@ -36,7 +36,20 @@ def excerpt(body: Any, limit: int = _EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class InvalidResponseError(MalformedResponseError):
+class _Message:
+    """``str`` and ``repr`` of an error are its ``message`` (libcloud's own types show
+    ``repr(value)`` or their driver instead)."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class InvalidResponseError(_Message, MalformedResponseError):
     """The server answered, but not with the JSON the API documents.
 
     ``code`` is the HTTP status (None when unknown); the message carries a short
@@ -50,25 +63,16 @@ class InvalidResponseError(MalformedResponseError):
         super().__init__(message, body=excerpt(body))
         self.message = message
 
-    def __str__(self) -> str:
-        return self.message
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class PagingError(LibcloudError):
+class PagingError(_Message, LibcloudError):
     """The server's paging cannot be followed safely (a next link that repeats or loops)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
-    def __str__(self) -> str:
-        return self.message
 
-
-class ImageWaitError(LibcloudError):
+class ImageWaitError(_Message, LibcloudError):
     """An image reached a state it cannot leave (ERROR, DELETED) before the one waited for.
 
     ``image_id`` names the image, ``state`` is the last state seen (an ``ImageState``
@@ -82,15 +86,12 @@ class ImageWaitError(LibcloudError):
         self.state = state
         self.image = image
 
-    def __str__(self) -> str:
-        return self.message
-
 
 class ImageWaitTimeout(ImageWaitError):
     """The wait ran out of time; ``state`` and ``image`` are the last seen."""
 
 
-class TransportError(LibcloudError):
+class TransportError(_Message, LibcloudError):
     """No answer came: the connection failed, was dropped, or timed out.
 
     ``method`` and ``path`` name the request, ``attempts`` how many tries were made;
@@ -106,12 +107,6 @@ class TransportError(LibcloudError):
         reason = f"{type(error).__name__}: {excerpt(_reason(error), 200)}"
         self.message = f"{where or f'{method} {path}'}: no answer ({reason})"
         super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
 
 
 def _reason(error: BaseException) -> str:
