@@ -16,8 +16,8 @@ from libcloud.common.exceptions import RateLimitReachedError, exception_from_mes
 from libcloud.common.types import InvalidCredsError
 from libcloud.utils.misc import lowercase_keys
 
-from rackimg_driver.error_bodies import fault_message
 from rackimg_driver._json import loads
+from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.errors import InvalidResponseError
 from rackimg_driver.redaction import redact
 from rackimg_driver.retry import retry_after_seconds

@@ -5,6 +5,8 @@ endpoint for the dialect, adds the microversion header, turns every answer that 
 not the JSON asked for into a libcloud exception, retries what is worth retrying,
 and keeps the driver's secrets out of every error it raises (see :mod:`.redaction`;
 where requests may go and for how long is :mod:`.transport`).
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from libcloud.common.openstack_identity import OpenStackServiceCatalog
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from rackimg_driver.error_bodies import fault_message
 from rackimg_driver._response import RackImgResponse, TokenRejectedError
 from rackimg_driver.dialects import ImageDialect, RackspaceDialect
+from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.errors import InvalidResponseError, RedirectRefusedError, TransportError, excerpt
 from rackimg_driver.redaction import Secrets
 from rackimg_driver.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds

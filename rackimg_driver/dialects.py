@@ -7,6 +7,8 @@ The driver, the connection and the filters ask it; none of them compares a diale
 
 To add one, subclass :class:`ImageDialect` (or the one it is most like) and pass an instance
 as ``ex_dialect``; docs/contributing.rst shows a whole example.
+
+Private module: its public names are re-exported as ``rackimg_driver.ImageDialect``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""RackImgNodeDriver: list, page through, get, delete, snapshot and wait for images; list servers."""
+"""RackImgNodeDriver: list, page through, get, delete, snapshot and wait for images; list servers.
+
+Private module: its public names are re-exported as ``rackimg_driver.RackImgNodeDriver``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The words of an error answer, whatever its shape (an API fault in JSON, Keystone's
-and Glance's JSON, an HTML page from Glance or a proxy), for an exception's message."""
+and Glance's JSON, an HTML page from Glance or a proxy), for an exception's message.
+
+Private module: not part of the public API (see docs/reference.rst).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Exceptions of our own, each a subclass of a libcloud type callers already catch."""
+"""Exceptions of our own, each a subclass of a libcloud type callers already catch.
+
+Private module: its public names are re-exported as the exceptions in ``rackimg_driver``.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Every argument is validated here, before any request goes out. Where a server is
 known to answer a filter wrongly (upstream Nova: see :func:`nova_params`), the
 filter is not sent, or sent in a form the server gets right, and the result is
 checked on the client so the caller always gets exactly the images the filter means.
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations

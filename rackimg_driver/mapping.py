@@ -2,6 +2,8 @@
 
 Bodies of the wrong shape raise :class:`InvalidResponseError`, never a KeyError
 or TypeError.
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ removes each wherever it appears, in the forms it takes on the way (as it is, es
 in JSON, shell-quoted in libcloud's curl log, HTML- or URL-encoded in an echo, and
 cut off by an excerpt's ``...``). Patterns add what no value can: tokens in an identity
 answer that is being logged before the driver has read it.
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ retried only where that is safe: on the same statuses and on a lost answer, with
 a 404 after a retry counted as done by the caller when an earlier try may have reached
 the server. Anything else (POST) is retried only where the server did nothing: on a rate
 limit, which it answers before doing anything, and on a connection that was never made.
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations

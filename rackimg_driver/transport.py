@@ -16,6 +16,8 @@ libcloud sends every request through its ``conn_class`` (``LibcloudConnection``,
 
 Nothing here changes a process-wide default: each Session gets its own hook and its
 own adapters; libcloud's classes are subclassed, never altered.
+
+Private module: not part of the public API (see docs/reference.rst).
 """
 
 from __future__ import annotations

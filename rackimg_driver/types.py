@@ -1,4 +1,7 @@
-"""Image states and types, and how the API's strings map onto them."""
+"""Image states and types, and how the API's strings map onto them.
+
+Private module: its public names are re-exported as ``ImageState``, ``ImageType`` and ``Dialect`` in ``rackimg_driver``.
+"""
 
 from __future__ import annotations
 
