@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # for type checkers: the names of _PUBLIC, loaded on first us
     )
     from rackimg_driver.filters import FILTER_KEYS
     from rackimg_driver.mapping import EXTRA_KEYS
-    from rackimg_driver.registration import PROVIDER_NAME, register
+    from rackimg_driver.plugins import PROVIDER_NAME, register
     from rackimg_driver.types import Dialect, ImageState, ImageType
 
 
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "EXTRA_KEYS": "rackimg_driver.mapping",
     "FILTER_KEYS": "rackimg_driver.filters",
-    "PROVIDER_NAME": "rackimg_driver.registration",
+    "PROVIDER_NAME": "rackimg_driver.plugins",
     "RACKSPACE_REGIONS": "rackimg_driver.dialects",
     "Dialect": "rackimg_driver.types",
     "ImageDialect": "rackimg_driver.dialects",
@@ -48,7 +48,7 @@ _PUBLIC = {
     "RackImgNodeDriver": "rackimg_driver.driver",
     "RedirectRefusedError": "rackimg_driver.errors",
     "TransportError": "rackimg_driver.errors",
-    "register": "rackimg_driver.registration",
+    "register": "rackimg_driver.plugins",
     "json_parser": "rackimg_driver._json",
 }
 

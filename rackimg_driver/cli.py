@@ -1,13 +1,15 @@
 """The ``rackimg`` command: tend an image inventory from a shell.
 
-Imports stay inside the commands, so ``rackimg --help`` loads neither libcloud nor
-the local cloud (the package's ``__init__`` loads its names lazily).
+Settings (options, ``RACKIMG_*`` variables, profiles) become driver arguments in
+:mod:`rackimg_driver.configuration`, which the ``plugins.driver_from_*`` functions share. Imports
+of libcloud, the driver and the local cloud stay inside the commands, so ``rackimg --help``
+loads none of them (the package's ``__init__`` loads its names lazily; the configuration module
+needs only the standard library until a driver is made).
 """
 
 from __future__ import annotations
 
 import argparse
-import configparser
 import contextlib
 import json
 import os
@@ -18,8 +20,10 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from rackimg_driver.configuration import CLOUDS, MissingCredentialsError, default_config_path, resolve
+
 if TYPE_CHECKING:
-    from libcloud.compute.base import NodeImage
+    from libcloud.compute.base import Node, NodeImage
 
     from rackimg_driver.driver import RackImgNodeDriver
 
@@ -38,24 +42,6 @@ EXIT_CODES = {
     130: "interrupted (Ctrl-C)",
 }
 
-#: Settings: command-line option, environment variable, profile key.
-SETTINGS = {
-    "cloud": "RACKIMG_CLOUD",
-    "user": "RACKIMG_USER",
-    "api_key": "RACKIMG_API_KEY",
-    "password": "RACKIMG_PASSWORD",
-    "region": "RACKIMG_REGION",
-    "auth_url": "RACKIMG_AUTH_URL",
-    "auth_version": "RACKIMG_AUTH_VERSION",
-    "tenant": "RACKIMG_TENANT",
-    "domain": "RACKIMG_DOMAIN",
-    "token": "RACKIMG_TOKEN",
-    "base_url": "RACKIMG_BASE_URL",
-    "retries": "RACKIMG_RETRIES",
-    "http_timeout": "RACKIMG_HTTP_TIMEOUT",
-}
-
-CLOUDS = ("rackspace", "openstack", "local")
 STATES = ("ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN")
 TYPES = ("BASE", "SNAPSHOT")
 
@@ -66,11 +52,6 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _default_config() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "rackimg" / "config.ini"
 
 
 def _data_dir() -> Path:
@@ -93,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     account = parser.add_argument_group("cloud and credentials")
     account.add_argument("--cloud", choices=CLOUDS, help="which cloud: rackspace (default), openstack, or local")
     account.add_argument("--profile", help="a section of the config file to take settings from ($RACKIMG_PROFILE)")
-    account.add_argument("--config", help=f"the config file ($RACKIMG_CONFIG; default {_default_config()})")
+    account.add_argument("--config", help=f"the config file ($RACKIMG_CONFIG; default {default_config_path()})")
     account.add_argument("--user", help="user name, or application credential id ($RACKIMG_USER)")
     account.add_argument("--api-key", dest="api_key", help="Rackspace API key ($RACKIMG_API_KEY)")
     account.add_argument("--password", help="password or application credential secret ($RACKIMG_PASSWORD)")
@@ -175,115 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- settings ----------------------------------------------------------------------------------
-
-
-def _profile(args: argparse.Namespace) -> dict[str, str]:
-    name = args.profile or os.environ.get("RACKIMG_PROFILE")
-    path = Path(args.config or os.environ.get("RACKIMG_CONFIG") or _default_config())
-    if not name:
-        return {}
-    if not path.is_file():
-        raise CommandError(f"profile {name!r} asked for, but there is no config file at {path}", 2)
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as error:
-        raise CommandError(f"cannot read {path}: {error}".splitlines()[0], 2) from None
-    for section in (name, f"profile {name}"):
-        if parser.has_section(section):
-            unknown = sorted(set(parser[section]) - set(SETTINGS))
-            if unknown:
-                raise CommandError(
-                    f"profile {name!r} in {path} has unknown key(s) {', '.join(unknown)};"
-                    f" allowed: {', '.join(SETTINGS)}",
-                    2,
-                )
-            return dict(parser[section])
-    raise CommandError(f"no profile {name!r} in {path} (sections: {', '.join(parser.sections()) or 'none'})", 2)
-
-
-def _settings(args: argparse.Namespace) -> dict[str, str]:
-    profile = _profile(args)
-    settings: dict[str, str] = {}
-    for key, variable in SETTINGS.items():
-        value = getattr(args, key, None) or os.environ.get(variable) or profile.get(key)
-        if value:
-            settings[key] = value
-    return settings
-
-
-def _driver_kwargs(settings: dict[str, str]) -> dict[str, Any]:
-    cloud = settings.get("cloud", "rackspace")
-    if cloud not in CLOUDS:
-        raise CommandError(f"cloud must be one of {', '.join(CLOUDS)}, got {cloud!r}", 2)
-    kwargs: dict[str, Any] = {"ex_dialect": cloud}
-    if settings.get("token"):
-        kwargs["ex_force_auth_token"] = settings["token"]
-        if not settings.get("base_url"):
-            raise CommandError("--token needs --base-url (the compute endpoint)", 3)
-    elif not settings.get("user") or not (settings.get("api_key") or settings.get("password")):
-        raise CommandError(
-            "no credentials: give --user and --api-key (or --password), RACKIMG_USER and RACKIMG_API_KEY,"
-            " a --profile, or use --cloud local",
-            3,
-        )
-    kwargs["key"] = settings.get("user", "token")
-    if cloud == "rackspace":
-        kwargs["secret"] = settings.get("api_key") or settings.get("password")
-        kwargs["region"] = settings.get("region", "dfw")
-        if settings.get("password") and not settings.get("api_key"):
-            kwargs["ex_force_auth_version"] = "2.0_password"
-    else:
-        kwargs["secret"] = settings.get("password") or settings.get("api_key")
-        kwargs["region"] = settings.get("region")
-        if settings.get("region"):
-            kwargs["ex_force_service_region"] = settings["region"]
-    kwargs.update(_transport_kwargs(settings))
-    optional = {
-        "auth_url": "ex_force_auth_url",
-        "auth_version": "ex_force_auth_version",
-        "tenant": "ex_tenant_name",
-        "domain": "ex_domain_name",
-        "base_url": "ex_force_base_url",
-    }
-    for key, argument in optional.items():
-        if settings.get(key):
-            kwargs[argument] = settings[key]
-    return kwargs
-
-
-def _transport_kwargs(settings: dict[str, str]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if "retries" in settings:
-        try:
-            kwargs["ex_max_retries"] = int(settings["retries"])
-        except ValueError:
-            raise CommandError(f"--retries must be a whole number, got {settings['retries']!r}", 2) from None
-    if "http_timeout" in settings:
-        try:
-            kwargs["timeout"] = float(settings["http_timeout"])
-        except ValueError:
-            raise CommandError(
-                f"--http-timeout must be a number of seconds, got {settings['http_timeout']!r}", 2
-            ) from None
-    return kwargs
-
-
 @contextlib.contextmanager
 def _driver(args: argparse.Namespace) -> Iterator[RackImgNodeDriver]:
+    """The driver the settings describe (options, then RACKIMG_* variables, then the profile)."""
     from rackimg_driver.driver import RackImgNodeDriver
 
-    settings = _settings(args)
-    if settings.get("cloud") == "local":
+    settings = resolve(vars(args))
+    if settings.cloud == "local":
         from rackimg_driver.emulator import LocalCloud
 
+        transport = settings.transport_arguments()
         data = _data_dir()
         data.mkdir(parents=True, exist_ok=True)
         with LocalCloud("rackspace", str(data / "local-cloud.sqlite")) as cloud:
-            yield RackImgNodeDriver(**cloud.driver_kwargs, **_transport_kwargs(settings))
+            yield RackImgNodeDriver(**cloud.driver_kwargs, **transport)
         return
-    yield RackImgNodeDriver(**_driver_kwargs(settings))
+    yield RackImgNodeDriver(**settings.driver_arguments())
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -495,42 +383,36 @@ def _snapshot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _servers(args: argparse.Namespace, out: TextIO) -> int:
-    from rackimg_driver.errors import InvalidResponseError
+def server_record(node: Node) -> dict[str, Any]:
+    """A server as plain JSON-ready data: id, name, the raw status and the image it boots from."""
+    return {
+        "id": node.id,
+        "name": node.name,
+        "status": node.extra.get("status"),
+        "image_id": node.extra.get("image_id"),
+    }
 
+
+def _servers(args: argparse.Namespace, out: TextIO) -> int:
     with _driver(args) as driver:
-        response = driver.connection.request("/servers/detail")
-    body = response.object
-    servers = body.get("servers") if isinstance(body, dict) else None
-    if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
-        raise InvalidResponseError("the answer has no 'servers' list", response.status, body)
+        servers = [server_record(node) for node in driver.list_nodes()]
     if args.json:
-        json.dump(servers, out, indent=2, default=str)
+        json.dump(servers, out, indent=2)
         out.write("\n")
         return 0
     rows = [["ID", "NAME", "STATUS"]]
-    rows += [[_cell(s.get("id")), _cell(s.get("name")), _cell(s.get("status"))] for s in servers]
+    rows += [[_cell(s["id"]), _cell(s["name"]), _cell(s["status"])] for s in servers]
     _table(rows, out)
     return 0
 
 
 def _drivers(out: TextIO) -> int:
-    from stevedore.extension import ExtensionManager
+    from rackimg_driver.plugins import discover
 
-    failures: dict[str, str] = {}
-
-    def failed(_manager: Any, entry_point: Any, error: BaseException) -> None:
-        failures[entry_point.name] = f"{type(error).__name__}: {error}"
-
-    manager: ExtensionManager[Any] = ExtensionManager("libcloud.compute.drivers", on_load_failure_callback=failed)
+    plugins = discover()
     rows = [["NAME", "TARGET", "STATUS"]]
-    for extension in sorted(manager.extensions, key=lambda e: e.name):
-        rows.append([extension.name, extension.entry_point.value, "ok"])
-    from importlib.metadata import entry_points
-
-    for entry_point in entry_points(group="libcloud.compute.drivers"):
-        if entry_point.name in failures:
-            rows.append([entry_point.name, entry_point.value, f"broken ({failures[entry_point.name]})"])
+    rows += [[p.name, p.target, "ok"] for p in sorted(plugins, key=lambda p: p.name) if p.driver is not None]
+    rows += [[p.name, p.target, f"broken ({p.error})"] for p in plugins if p.driver is None]
     _table(rows, out)
     return 0
 
@@ -570,6 +452,8 @@ def _failure(error: BaseException) -> tuple[str, int]:
 
     if isinstance(error, CommandError):
         return str(error), error.code
+    if isinstance(error, MissingCredentialsError):
+        return str(error), 3
     if isinstance(error, ValueError):
         return str(error), 2
     if isinstance(error, InvalidCredsError):
@@ -587,8 +471,6 @@ def _failure(error: BaseException) -> tuple[str, int]:
         return error.message, 6
     if isinstance(error, LibcloudError):
         return str(error), 1
-    if isinstance(error, OSError):
-        return f"{type(error).__name__}: {error}", 1
     return f"{type(error).__name__}: {error}", 1
 
 

@@ -9,7 +9,7 @@ from libcloud.compute.providers import DRIVERS, get_driver
 from stevedore.driver import DriverManager
 
 import rackimg_driver
-from rackimg_driver import RackImgNodeDriver, register
+from rackimg_driver import RackImgNodeDriver, plugins, register
 
 NAMESPACE = "libcloud.compute.drivers"
 
@@ -41,6 +41,11 @@ def test_register_refuses_to_replace_another_driver() -> None:
         DRIVERS.pop("rackimg")
         if saved is not None:
             DRIVERS["rackimg"] = saved
+
+
+def test_the_package_names_register_and_provider_name_of_plugins() -> None:
+    assert register is plugins.register
+    assert rackimg_driver.PROVIDER_NAME == plugins.PROVIDER_NAME == "rackimg"
 
 
 def test_public_names() -> None:

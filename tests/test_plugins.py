@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,8 @@ from rackimg_driver import RackImgNodeDriver
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.plugins import (
     DriverLoadError,
+    Plugin,
+    discover,
     driver_from_config,
     driver_from_env,
     driver_from_ini,
@@ -53,12 +56,14 @@ def test_an_unknown_name_lists_the_known_ones() -> None:
     assert known_driver_names()[0] == "rackimg"
 
 
-def in_fresh_python(path: Path, code: str) -> dict:
-    """Run ``code`` in a new interpreter with ``path`` on sys.path; it prints one JSON object.
+def in_fresh_python(path: Path | list[Path], code: str) -> dict:
+    """Run ``code`` in a new interpreter with ``path`` (or each of a list) on sys.path; it prints
+    one JSON object.
 
     A new process, because entry points are read once per process (stevedore caches them),
     as they are in an application that starts after its plugins were installed."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), *sys.path])}
+    paths = [path] if isinstance(path, Path) else path
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*map(str, paths), *sys.path])}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -96,6 +101,37 @@ def test_a_plugin_that_fails_to_import_says_why_and_others_still_load(tmp_path: 
     assert seen["fake-broken"].startswith("error: ") and "needs libfoo" in seen["fake-broken"]
     assert "fake-broken 1.0" in seen["fake-broken"]
     assert (seen["rackimg"], seen["dummy"]) == ("RackImgNodeDriver", "DummyNodeDriver")
+
+
+DISCOVER = """
+import json
+from rackimg_driver.plugins import discover, load_driver_class
+plugins = [[p.name, p.target, p.driver.__name__ if p.driver else None, p.error] for p in discover()]
+print(json.dumps({"plugins": plugins, "rackimg": load_driver_class("rackimg").__name__}))
+"""
+
+
+def test_discover_lists_each_driver_once_with_why_one_failed(tmp_path: Path) -> None:
+    code = "from libcloud.compute.drivers.dummy import DummyNodeDriver\nclass Driver(DummyNodeDriver):\n    pass\n"
+    install(tmp_path, "fake-ok", {"fake-ok": "fake_ok_mod:Driver"}, "fake_ok_mod", code)
+    install(tmp_path, "fake-broken", {"fake-broken": "fake_broken_mod:Driver"}, "fake_broken_mod", "1 / 0\n")
+    # The same distribution twice on the path (as under tox, installed and in the source tree).
+    again = tmp_path / "again"
+    again.mkdir()
+    install(again, "fake-ok", {"fake-ok": "fake_ok_mod:Driver"})
+
+    seen = in_fresh_python([tmp_path, again], DISCOVER)
+
+    assert sorted(seen["plugins"]) == [
+        ["fake-broken", "fake_broken_mod:Driver", None, "ZeroDivisionError: division by zero"],
+        ["fake-ok", "fake_ok_mod:Driver", "Driver", None],
+        ["rackimg", "rackimg_driver.driver:RackImgNodeDriver", "RackImgNodeDriver", None],
+    ]
+    assert seen["rackimg"] == "RackImgNodeDriver"
+
+
+def test_discover_in_this_process_finds_this_driver() -> None:
+    assert Plugin("rackimg", "rackimg_driver.driver:RackImgNodeDriver", RackImgNodeDriver, None) in discover()
 
 
 REGISTER = """
@@ -163,6 +199,58 @@ def test_the_dummy_driver_from_a_mapping() -> None:
 def test_bad_configurations_are_clear_errors(config, message) -> None:
     with pytest.raises(ValueError, match=message):
         driver_from_config(config)
+
+
+def test_text_becomes_none_a_number_or_a_bool_as_the_constructor_expects() -> None:
+    with LocalCloud() as cloud:
+        config = {"driver": "rackimg", **{k: str(v) for k, v in cloud.driver_kwargs.items()}}
+        config.update({"ex_page_size": "", "ex_read_timeout": " 2.5 ", "ex_connect_timeout": "3", "secure": "No"})
+        driver = driver_from_config(config)
+        assert driver.page_size is None and driver.secure is False
+        assert len(driver.list_images()) == 18
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("ex_read_timeout", "nan", "rackimg: ex_read_timeout must be a number, got 'nan'"),
+        ("ex_read_timeout", "inf", "rackimg: ex_read_timeout must be a number, got 'inf'"),
+        ("ex_max_retries", "2.5", "rackimg: ex_max_retries must be a whole number, got '2.5'"),
+        ("ex_page_size", "none of them", "rackimg: ex_page_size must be a whole number, got 'none of them'"),
+        ("ex_dialect", "nova", "ex_dialect must be one of"),
+    ],
+)
+def test_a_value_of_the_wrong_form_names_its_key(key: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        driver_from_config({"driver": "rackimg", "key": "u", "secret": "s", key: value})
+
+
+def test_a_bad_value_in_a_file_names_key_section_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "clouds.ini"
+    path.write_text("[images]\ndriver = rackimg\nkey = u\nsecret = s\nex_max_retries = lots\n\n[empty]\nkey = u\n")
+
+    with pytest.raises(ValueError) as bad_value:
+        driver_from_ini(path, "images")
+    with pytest.raises(DriverLoadError) as no_driver:
+        driver_from_ini(path, "empty")
+
+    assert str(bad_value.value) == f"ex_max_retries in [images] of {path} must be a whole number, got 'lots'"
+    assert str(no_driver.value).startswith(f"driver in [empty] of {path} is not set; known drivers: rackimg, ")
+
+
+def test_a_file_that_is_not_ini_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "clouds.ini"
+    path.write_text("driver = rackimg\n")
+
+    with pytest.raises(ValueError, match=f"^cannot read {re.escape(str(path))}: File contains no section headers"):
+        driver_from_ini(path, "images")
+
+
+def test_a_bad_value_in_the_environment_names_the_variable() -> None:
+    environ = {"APP_DRIVER": "rackimg", "APP_KEY": "u", "APP_SECRET": "s", "APP_SECURE": "maybe"}
+
+    with pytest.raises(ValueError, match=r"^APP_SECURE must be true or false, got 'maybe'$"):
+        driver_from_env("APP_", environ)
 
 
 def test_a_driver_from_an_ini_section(tmp_path: Path) -> None:

@@ -181,6 +181,21 @@ def test_tokens_that_expire_mid_listing_are_renewed(rs: Rackimg, cloud: LocalClo
     assert cloud.faults.injected()["token_expiry"] >= 2  # every page after the first needed a new token
 
 
+def test_http_timeout_from_the_option_or_the_environment_bounds_each_answer(rs: Rackimg, cloud: LocalCloud) -> None:
+    cloud.faults.set_delay(3.0)
+
+    by_option, by_variable = run_together(
+        lambda: rs("--retries", "0", "--http-timeout", "0.5", "servers"),
+        lambda: rs("--retries", "0", "servers", env={"RACKIMG_HTTP_TIMEOUT": "0.5"}),
+    )
+
+    for result in (by_option, by_variable):
+        assert result.returncode == 1
+        line = one_error_line(result.stderr)
+        assert line.startswith("rackimg: error: GET /servers/detail: no answer (ReadTimeout: "), line
+        assert line.endswith("Read timed out. (read timeout=0.5))"), line
+
+
 def test_a_bad_retries_value_exits_2(rs: Rackimg) -> None:
     result = rs("--retries", "many", "images", "list")
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
-from rackimg_driver.emulator.seed import DB_SERVER_ID, OTHER_TENANT_SERVER_ID, WEB_SERVER_ID, WINDOWS_SERVER_ID
+from rackimg_driver.emulator.seed import (
+    DB_SERVER_ID,
+    DEBIAN_12_ID,
+    OTHER_TENANT_SERVER_ID,
+    UBUNTU_2204_ID,
+    WEB_SERVER_ID,
+    WINDOWS_2019_ID,
+    WINDOWS_SERVER_ID,
+)
 
 from .conftest import Rackimg, run_together, table
 
@@ -21,11 +29,10 @@ def test_servers_lists_the_tenants_servers(rs: Rackimg) -> None:
     ]
     assert OTHER_TENANT_SERVER_ID not in text.stdout
     assert as_json.returncode == 0, as_json.stderr
-    servers = json.loads(as_json.stdout)
-    assert [(s["id"], s["name"], s["status"]) for s in servers] == [
-        (WINDOWS_SERVER_ID, "win01", "SHUTOFF"),
-        (DB_SERVER_ID, "db01", "ACTIVE"),
-        (WEB_SERVER_ID, "web01", "ACTIVE"),
+    assert json.loads(as_json.stdout) == [
+        {"id": WINDOWS_SERVER_ID, "name": "win01", "status": "SHUTOFF", "image_id": WINDOWS_2019_ID},
+        {"id": DB_SERVER_ID, "name": "db01", "status": "ACTIVE", "image_id": DEBIAN_12_ID},
+        {"id": WEB_SERVER_ID, "name": "web01", "status": "ACTIVE", "image_id": UBUNTU_2204_ID},
     ]
 
 

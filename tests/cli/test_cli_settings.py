@@ -7,7 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from rackimg_driver.cli import SETTINGS
+import pytest
+
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.emulator.seed import BACKUP_ACTIVE_ID, DB_SERVER_ID, SNAPSHOT_ACTIVE_ID
 
@@ -25,6 +26,12 @@ def refused(cloud: LocalCloud) -> str:
 
 
 WRONG_KEY = "wrong-key-5d41402abc4b2a76"
+
+#: Every key a profile may hold, in the order docs/cli.rst lists them.
+PROFILE_KEYS = (
+    "cloud, user, api_key, password, region, auth_url, auth_version, tenant, domain, token, base_url,"
+    " retries, http_timeout"
+)
 
 
 def write_config(path: Path, cloud: LocalCloud, api_key: str) -> Path:
@@ -163,10 +170,70 @@ def test_a_profile_with_unknown_keys_exits_2(rackimg: Rackimg, cloud: LocalCloud
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"rackimg: error: profile 'typo' in {config} has unknown key(s) api-key, flavour;"
-        f" allowed: {', '.join(SETTINGS)}"
+        f"rackimg: error: profile 'typo' in {config} has unknown key(s) api-key, flavour; allowed: {PROFILE_KEYS}"
     ]
-    assert "api_key, password" in result.stderr  # the allowed keys are the settings' names
+
+
+#: An identity URL where nothing listens: a command that sent anything would fail with exit 1.
+NOWHERE = "http://127.0.0.1:9/v2.0"
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "profile", "said"),
+    [
+        (["--retries", "-1"], {}, "", "--retries must be a whole number >= 0, got '-1'"),
+        (["--http-timeout", "soon"], {}, "", "--http-timeout must be a number, got 'soon'"),
+        (["--http-timeout", "0"], {}, "", "--http-timeout must be a number of seconds > 0, got '0'"),
+        ([], {"RACKIMG_HTTP_TIMEOUT": "nan"}, "", "RACKIMG_HTTP_TIMEOUT must be a number, got 'nan'"),
+        ([], {"RACKIMG_RETRIES": "lots"}, "", "RACKIMG_RETRIES must be a whole number, got 'lots'"),
+        ([], {"RACKIMG_CLOUD": "mars"}, "", "RACKIMG_CLOUD must be one of rackspace, openstack, local, got 'mars'"),
+        (["--cloud", "local"], {"RACKIMG_RETRIES": "lots"}, "", "RACKIMG_RETRIES must be a whole number, got 'lots'"),
+        ([], {}, "retries = lots", "retries in profile 'prod' of {config} must be a whole number, got 'lots'"),
+        ([], {}, "cloud = nova", "cloud in profile 'prod' of {config} must be one of rackspace, openstack, local, got 'nova'"),
+    ],
+    ids=[
+        "option-negative", "option-timeout-not-a-number", "option-timeout-zero",
+        "variable-timeout-nan", "variable-retries", "variable-cloud", "local-cloud-variable-retries",
+        "profile-retries", "profile-cloud",
+    ],
+)  # fmt: skip
+def test_a_bad_value_names_its_option_variable_or_profile_key_and_exits_2_before_any_request(
+    rackimg: Rackimg, tmp_path: Path, options: list[str], env: dict[str, str], profile: str, said: str
+) -> None:
+    config = tmp_path / "c.ini"
+    config.write_text(f"[prod]\n{profile}\n", encoding="utf-8")
+    credentials = ["--auth-url", NOWHERE, "--user", "demo", "--api-key", "a-key"]
+
+    result = rackimg(*credentials, "--profile", "prod", "--config", str(config), *options, "servers", env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"rackimg: error: {said.format(config=config)}"]
+
+
+def test_a_bad_value_that_an_option_or_variable_overrides_is_never_read(
+    rackimg: Rackimg, cloud: LocalCloud, tmp_path: Path
+) -> None:
+    config = tmp_path / "c.ini"
+    config.write_text("[prod]\nretries = lots\nhttp_timeout = never\ncloud = nova\n", encoding="utf-8")
+    settings = ["--profile", "prod", "--config", str(config), "--cloud", "rackspace", "--retries", "0"]
+
+    result = rackimg(*settings, "servers", env={**env_credentials(cloud, cloud.api_key), "RACKIMG_HTTP_TIMEOUT": "5"})
+
+    assert_lists_servers(result)
+
+
+def test_openstack_settings_from_a_profile(rackimg: Rackimg, openstack_cloud: LocalCloud, tmp_path: Path) -> None:
+    config = tmp_path / "c.ini"
+    config.write_text(
+        f"[lab]\ncloud = openstack\nauth_url = {openstack_cloud.url}\nuser = {openstack_cloud.username}\n"
+        f"password = {openstack_cloud.password}\ntenant = demo\nretries = 0\nhttp_timeout = 5\n",
+        encoding="utf-8",
+    )
+
+    result = rackimg("--profile", "lab", "--config", str(config), "servers")
+
+    assert_lists_servers(result)
 
 
 def test_a_profile_without_a_config_file_exits_2(rackimg: Rackimg, tmp_path: Path) -> None:
