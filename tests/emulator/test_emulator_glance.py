@@ -64,8 +64,14 @@ def test_the_openstack_cloud_answers_as_glance_too_and_both_apis_share_the_image
 
 def test_the_rackspace_cloud_has_no_glance(rackspace_cloud: LocalCloud) -> None:
     assert rackspace_cloud.image_url is None
-    catalog_types = {entry["type"] for entry in rackspace_cloud.app.dialect.catalog("http://x", "1")}
-    assert "image" not in catalog_types
+    body = {"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "demo", "apiKey": rackspace_cloud.api_key}}}
+    access = requests.post(rackspace_cloud.url + "/v2.0/tokens", json=body, timeout=TIMEOUT).json()["access"]
+    assert "image" not in {service["type"] for service in access["serviceCatalog"]}
+    # /v2/images is the rackspace compute prefix of a tenant named "images": not this token's.
+    headers = {"X-Auth-Token": access["token"]["id"]}
+    answer = requests.get(rackspace_cloud.url + "/v2/images", headers=headers, timeout=TIMEOUT)
+    assert answer.status_code == 401
+    assert answer.json()["unauthorized"]["code"] == 401
 
 
 def test_driver_kwargs_of_the_glance_cloud_choose_the_glance_dialect(glance_cloud: LocalCloud) -> None:
