@@ -3,8 +3,8 @@
 A :class:`Faults` object holds one optional rule per kind of fault and decides, request by request,
 what goes wrong. A rule fires on the next ``count`` requests, or with a ``probability`` (drawn
 from a seeded generator, so a run can be repeated), or both (at most ``count`` times, each with
-that chance), or on every request when neither is given. It knows nothing of HTTP: the app turns
-a :class:`FaultPlan` into an answer, and the server honours :class:`DropConnection`.
+that chance), or on every request when neither is given. It knows nothing of HTTP: ``answers``
+turns a :class:`FaultPlan` into an answer, and the server honours :class:`DropConnection`.
 
 JSON form (``GET``/``POST /_emulator/faults``; POST merges, ``null`` clears one kind)::
 
@@ -90,11 +90,6 @@ class FaultPlan:
     rate_limit: RateLimitRule | None = None
     error_status: int | None = None
     bad_body: BadBodyRule | None = None
-
-    @property
-    def answers_instead(self) -> bool:
-        """Whether the request is answered (or dropped) without being handled."""
-        return self.drop or self.rate_limit is not None or self.error_status is not None
 
 
 class Faults:

@@ -1,6 +1,6 @@
 """Who may log in to the local cloud, and the tokens handed out (kept in memory).
 
-No HTTP here: ``app`` parses the Keystone requests and calls :class:`Identity`.
+No HTTP here: ``identity_api`` parses the Keystone requests and calls :class:`Identity`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .store import Clock, utc_now
+from .records import Clock, utc_now
 
 
 @dataclass(frozen=True)

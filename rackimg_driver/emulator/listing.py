@@ -1,7 +1,8 @@
 """The image list: query parameters -> filters -> one page, as Nova does it.
 
-Filter *parsing* and paging are the same for both dialects; what a filter *matches* is the
-dialect's call. Errors are :class:`BadQuery` (the app answers 400 badRequest).
+Filter *parsing* and paging are the same for every profile; what a filter *matches* is the
+profile's call. Keys other than the filters of :class:`ImageQuery`, ``limit`` and ``marker`` are
+ignored, as Nova ignores them. Errors are :class:`BadQuery` (``compute_api`` answers 400 badRequest).
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .dialects import Dialect
-from .store import UTC, ImageRecord
-
-# Query keys that select images; everything else (except limit and marker) is ignored.
-FILTER_KEYS = ("server", "name", "status", "changes-since", "type", "minDisk", "minRam")
+from .profiles import CloudProfile
+from .records import UTC, ImageRecord
 
 
 class BadQuery(ValueError):
@@ -111,20 +109,20 @@ class ImageQuery:
             limit=None if limit is None else _positive_int("limit", limit),
         )
 
-    def matches(self, record: ImageRecord, dialect: Dialect) -> bool:
-        """Whether the image passes every filter, in the dialect's sense."""
+    def matches(self, record: ImageRecord, profile: CloudProfile) -> bool:
+        """Whether the image passes every filter, in the profile's sense."""
         if self.server is not None and record.properties.get("instance_uuid") != self.server:
             return False
         if self.name is not None and record.name != self.name:
             return False
-        if self.status is not None and not dialect.status_matches(record, self.status):
+        if self.status is not None and not profile.status_matches(record, self.status):
             return False
         if self.changes_since is not None and record.updated < self.changes_since:
             return False
-        if self.image_type is not None and not dialect.type_matches(record, self.image_type):
+        if self.image_type is not None and not profile.type_matches(record, self.image_type):
             return False
         minimums = ((record.min_disk, self.min_disk), (record.min_ram, self.min_ram))
-        return all(wanted is None or dialect.minimum_matches(actual, wanted) for actual, wanted in minimums)
+        return all(wanted is None or profile.minimum_matches(actual, wanted) for actual, wanted in minimums)
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ class Page:
     next_marker: str | None
 
 
-def select_page(images: Iterable[ImageRecord], query: ImageQuery, dialect: Dialect, max_limit: int) -> Page:
+def select_page(images: Iterable[ImageRecord], query: ImageQuery, profile: CloudProfile, max_limit: int) -> Page:
     """Filter ``images`` (newest first, those after the marker) and cut out one page.
 
     The page holds at most ``min(limit, max_limit)`` images; it stops reading ``images`` as soon
@@ -145,7 +143,7 @@ def select_page(images: Iterable[ImageRecord], query: ImageQuery, dialect: Diale
     page_size = min(query.limit or max_limit, max_limit)
     selected: list[ImageRecord] = []
     for record in images:
-        if query.matches(record, dialect):
+        if query.matches(record, profile):
             selected.append(record)
             if len(selected) == page_size:
                 break

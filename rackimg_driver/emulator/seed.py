@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .store import UTC, Store
+from .records import UTC
+from .store import Store
 
 DEMO_TENANT = "123456"
 OTHER_TENANT = "654321"

@@ -1,10 +1,11 @@
 """State of the local cloud: images (as Glance holds them) and servers, kept in sqlite.
 
-The store knows nothing of HTTP or of Nova's JSON; ``views`` and ``app`` turn its records into
-API answers. Everything goes through one sqlite connection guarded by a lock, so the threads of
-the HTTP server may share a store. A snapshot being made is not driven by a background thread:
-its progress is derived from the clock whenever it is read, and the switch to ``active`` is
-written back the first time a read finds it finished.
+The store knows nothing of HTTP or of Nova's JSON (it is moto's ``models``): it hands out the
+records of ``records`` (laid out in sqlite as ``rows`` says), which ``views`` and the ``*_api``
+handlers turn into API answers. Everything goes through one sqlite connection guarded by a lock,
+so the threads of the HTTP server may share a store. A snapshot being made is not driven by a
+background thread: its progress is derived from the clock whenever it is read, and the switch to
+``active`` is written back the first time a read finds it finished.
 """
 
 from __future__ import annotations
@@ -13,135 +14,35 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
-# The UTC singleton, spelled so that it works on 3.10 (datetime.UTC is 3.11+).
-UTC = timezone(timedelta(0))
+from .records import (
+    UTC,
+    Clock,
+    ImageNotFound,
+    ImageNotOwned,
+    ImageNotVisible,
+    ImageProtected,
+    ImageRecord,
+    ServerNotFound,
+    ServerRecord,
+    SnapshotInProgress,
+    from_text,
+    to_text,
+    utc_now,
+)
+from .rows import IMAGE_COLUMNS, INSERT_IMAGE, SCHEMA, SERVER_COLUMNS, image_from_row, servers_from_rows
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS images (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    visibility TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    min_disk INTEGER NOT NULL,
-    min_ram INTEGER NOT NULL,
-    size INTEGER,
-    protected INTEGER NOT NULL,
-    disk_config TEXT,
-    properties TEXT NOT NULL,
-    saving_started REAL,
-    saving_seconds REAL
-);
-CREATE INDEX IF NOT EXISTS images_newest_first ON images (created DESC, id DESC);
-CREATE TABLE IF NOT EXISTS servers (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    tenant TEXT NOT NULL,
-    status TEXT NOT NULL,
-    image_id TEXT,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+__all__ = [  # the records and errors are the store's vocabulary: importable from here too
+    "UTC", "Clock", "ImageNotFound", "ImageNotOwned", "ImageNotVisible", "ImageProtected", "ImageRecord",
+    "ServerNotFound", "ServerRecord", "SnapshotInProgress", "Store", "from_text", "to_text", "utc_now",
+]  # fmt: skip
+
 
 # Namespace of the deterministic ids of bulk images.
 _BULK_IDS = uuid.UUID("5b0f3c1e-9a7d-4e42-8c1b-6d2f7a9e3b10")
-
-_IMAGE_COLUMNS = (
-    "id, name, status, owner, visibility, created, updated, min_disk, min_ram, size, "
-    "protected, disk_config, properties, saving_started, saving_seconds"
-)
-
-
-def utc_now() -> datetime:
-    """The default clock: the current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def to_text(moment: datetime) -> str:
-    """A fixed-width UTC text form that sorts like the time it names."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def from_text(text: str) -> datetime:
-    """Inverse of :func:`to_text`."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    """One image as Glance would hold it.
-
-    ``status`` is the Glance status (``queued``, ``saving``, ``active``, ``killed``...).
-    ``progress`` is set only for a snapshot this store is making (derived from the clock);
-    it is None for every other image, whose progress follows from its status.
-    """
-
-    id: str
-    name: str
-    status: str
-    owner: str
-    visibility: str
-    created: datetime
-    updated: datetime
-    min_disk: int
-    min_ram: int
-    size: int | None
-    protected: bool
-    disk_config: str | None
-    properties: dict[str, str | None] = field(default_factory=dict)
-    progress: int | None = None
-
-    def visible_to(self, tenant: str) -> bool:
-        """Whether ``tenant`` may see this image (its own, or a public one)."""
-        return self.owner == tenant or self.visibility == "public"
-
-
-@dataclass(frozen=True)
-class ServerRecord:
-    """A server, only as much of it as snapshots need."""
-
-    id: str
-    name: str
-    tenant: str
-    status: str
-    image_id: str | None
-    created: datetime
-
-
-class ImageNotFound(LookupError):
-    """No image with that id is visible to the tenant."""
-
-
-class ImageNotVisible(ImageNotFound):
-    """The image exists, but belongs to another tenant and is not public."""
-
-
-class ImageProtected(PermissionError):
-    """The image is protected (or not the tenant's own) and cannot be deleted."""
-
-
-class ImageNotOwned(ImageProtected):
-    """The image is visible to the tenant (a public one) but belongs to someone else."""
-
-
-class ServerNotFound(LookupError):
-    """No server with that id belongs to the tenant."""
-
-
-class SnapshotInProgress(RuntimeError):
-    """The server is already being snapshotted (Nova's task_state image_snapshot)."""
 
 
 class Store:
@@ -156,7 +57,7 @@ class Store:
         self._clock = clock
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.executescript(_SCHEMA)
+        self._conn.executescript(SCHEMA)
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -243,7 +144,7 @@ class Store:
             None,
         )
         with self._transaction() as conn:
-            conn.execute(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", row)
+            conn.execute(INSERT_IMAGE, row)
         return self.get_image(owner, row[0])
 
     def add_images_bulk(
@@ -294,7 +195,7 @@ class Store:
                 )
             )
         with self._transaction() as conn:
-            conn.executemany(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", rows)
+            conn.executemany(INSERT_IMAGE, rows)
         return [row[0] for row in rows]
 
     def get_image(self, tenant: str, image_id: str) -> ImageRecord:
@@ -302,10 +203,10 @@ class Store:
         :class:`ImageNotVisible` when the image exists but is another tenant's private one)."""
         with self._lock:
             now = self._settle()
-            row = self._conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
+            row = self._conn.execute(f"SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
         if row is None:
             raise ImageNotFound(image_id)
-        record = self._record(row, now)
+        record = image_from_row(row, now)
         if not record.visible_to(tenant):
             raise ImageNotVisible(image_id)
         return record
@@ -329,21 +230,21 @@ class Store:
                 now = self._settle()
                 if cursor is None:
                     rows = self._conn.execute(
-                        f"SELECT {_IMAGE_COLUMNS} FROM images "
+                        f"SELECT {IMAGE_COLUMNS} FROM images "
                         "WHERE (owner = ? OR visibility = 'public') "
                         "ORDER BY created DESC, id DESC LIMIT ?",
                         (tenant, batch),
                     ).fetchall()
                 else:
                     rows = self._conn.execute(
-                        f"SELECT {_IMAGE_COLUMNS} FROM images "
+                        f"SELECT {IMAGE_COLUMNS} FROM images "
                         "WHERE (owner = ? OR visibility = 'public') "
                         "AND (created < ? OR (created = ? AND id < ?)) "
                         "ORDER BY created DESC, id DESC LIMIT ?",
                         (tenant, cursor[0], cursor[0], cursor[1], batch),
                     ).fetchall()
             for row in rows:
-                yield self._record(row, now)
+                yield image_from_row(row, now)
             if len(rows) < batch:
                 return
             cursor = (rows[-1][5], rows[-1][0])
@@ -416,7 +317,7 @@ class Store:
                 started.timestamp(),
                 max(0.0, float(saving_seconds)),
             )
-            conn.execute(f"INSERT INTO images ({_IMAGE_COLUMNS}) VALUES ({_marks(15)})", row)
+            conn.execute(INSERT_IMAGE, row)
         return self.get_image(tenant, row[0])
 
     def snapshot_in_progress(self, tenant: str, server_id: str) -> bool:
@@ -446,52 +347,6 @@ class Store:
             )
         return now
 
-    @staticmethod
-    def _record(row: Sequence[Any], now: datetime) -> ImageRecord:
-        (
-            image_id,
-            name,
-            status,
-            owner,
-            visibility,
-            created,
-            updated,
-            min_disk,
-            min_ram,
-            size,
-            protected,
-            disk_config,
-            properties,
-            saving_started,
-            saving_seconds,
-        ) = row
-        progress = None
-        if status == "saving" and saving_started is not None:
-            elapsed = now.timestamp() - saving_started
-            if elapsed < saving_seconds:
-                progress = max(0, min(99, int(100 * elapsed / saving_seconds)))
-                size = None
-            else:
-                status = "active"
-        return ImageRecord(
-            id=image_id,
-            name=name,
-            status=status,
-            owner=owner,
-            visibility=visibility,
-            created=from_text(created),
-            updated=from_text(updated),
-            min_disk=min_disk,
-            min_ram=min_ram,
-            size=size,
-            protected=bool(protected),
-            disk_config=disk_config,
-            properties=json.loads(properties),
-            progress=progress,
-        )
-
-    # -- servers --------------------------------------------------------------------------------
-
     def add_server(
         self,
         *,
@@ -513,7 +368,7 @@ class Store:
         )
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO servers (id, name, tenant, status, image_id, created) VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO servers ({SERVER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.name,
@@ -529,28 +384,18 @@ class Store:
         """The tenant's servers, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, name, tenant, status, image_id, created FROM servers "
-                "WHERE tenant = ? ORDER BY created DESC, id DESC",
+                f"SELECT {SERVER_COLUMNS} FROM servers WHERE tenant = ? ORDER BY created DESC, id DESC",
                 (tenant,),
             ).fetchall()
-        return list(_servers(rows))
+        return list(servers_from_rows(rows))
 
     def get_server(self, tenant: str, server_id: str) -> ServerRecord:
         """The tenant's server ``server_id``; raises :class:`ServerNotFound`."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, name, tenant, status, image_id, created FROM servers WHERE id = ? AND tenant = ?",
+                f"SELECT {SERVER_COLUMNS} FROM servers WHERE id = ? AND tenant = ?",
                 (server_id, tenant),
             ).fetchall()
-        for server in _servers(rows):
+        for server in servers_from_rows(rows):
             return server
         raise ServerNotFound(server_id)
-
-
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
-def _servers(rows: Iterable[Sequence[Any]]) -> Iterator[ServerRecord]:
-    for server_id, name, tenant, status, image_id, created in rows:
-        yield ServerRecord(server_id, name, tenant, status, image_id, from_text(created))

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .store import UTC, ImageRecord, ServerRecord
+from .records import UTC, ImageRecord, ServerRecord
 
 # How Nova turns a Glance status into its own status and progress
 # (nova/api/openstack/compute/views/images.py).
+# The test oracle: the driver has the same table (GLANCE_STATUSES in rackimg_driver.types), and
+# this copy is written apart from it, from Nova's source, on purpose. Do not import the driver's:
+# the emulator never imports the driver, and a mistake made once in both would pass every test.
 _NOVA_STATUS: dict[str, tuple[str, int]] = {
     "active": ("ACTIVE", 100),
     "queued": ("SAVING", 25),
@@ -33,6 +36,7 @@ def nova_status(record: ImageRecord) -> tuple[str, int]:
 
 
 # oslo_utils.strutils.bool_from_string: what Nova reads as true in ``auto_disk_config``.
+# Like the status table, a test oracle kept apart from the driver's copy (in mapping.py) on purpose.
 _TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
 
 

@@ -1,4 +1,10 @@
-"""The clouds the emulator can play, and where they differ.
+"""The clouds the emulator can play (its profiles), and where they differ.
+
+A profile is the emulator's side of a dialect: what the local cloud does when asked to play
+``rackspace``, ``openstack`` or ``glance``. It is named apart from the driver's dialects
+(``rackimg_driver.types.Dialect``, the classes of ``rackimg_driver.dialects``) on purpose: the
+emulator never imports the driver, and its profiles are written from the services'
+documentation and observed behaviour, not from what the driver expects.
 
 ``rackspace``: Rackspace Cloud Servers v2 under ``/v2/{tenant}``; filters mean what the
 Rackspace documentation says. ``openstack``: upstream Nova under ``/v2.1[/{project}]``, with
@@ -12,13 +18,16 @@ catalog's ``image`` endpoint. ``glance``: the same cloud, for clients of the Ima
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .store import ImageRecord
+from .records import ImageRecord
 from .views import nova_status
 
 RACKSPACE_REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
 
+# Nova's microversions as documented. The driver keeps its own limit of the images proxy; like
+# every table here, these are the test oracle, written apart from the driver's on purpose.
 MIN_MICROVERSION = (2, 1)
 MAX_MICROVERSION = (2, 96)
 LAST_IMAGES_MICROVERSION = (2, 35)
@@ -32,8 +41,19 @@ class MicroversionError(ValueError):
         self.status = status
 
 
-class Dialect:
-    """What a dialect decides. Subclasses fill it in."""
+@dataclass(frozen=True)
+class ComputeRoot:
+    """Where a compute path starts: the prefix the request came in on (``/v2/123456``,
+    ``/v2.1/{project}`` or ``/v2.1``), the tenant named in it (None when the URL names none),
+    and the segments after it."""
+
+    prefix: str
+    url_tenant: str | None
+    rest: tuple[str, ...]
+
+
+class CloudProfile:
+    """What a profile decides. Subclasses fill it in."""
 
     name = ""
     version_segment = ""
@@ -43,12 +63,24 @@ class Dialect:
     upstream_nova = False
     #: Serve Glance v2 (``/v2/images``) at the root, the catalog's ``image`` endpoint.
     serves_glance = False
+    #: The tenant of an identity v2.0 token is named by its id (Rackspace), not by its name.
+    tenant_name_is_id = False
 
     def compute_url(self, root: str, tenant: str) -> str:
         return f"{root}/{self.version_segment}/{tenant}"
 
+    def compute_root(self, parts: tuple[str, ...]) -> ComputeRoot | None:
+        """Split a path (its segments) at the end of the compute prefix; None when it has none."""
+        if not parts or parts[0] != self.version_segment:
+            return None
+        if self.project_optional and (len(parts) == 1 or parts[1] in ("images", "servers")):
+            return ComputeRoot(f"/{parts[0]}", None, parts[1:])
+        if len(parts) < 2:
+            return None
+        return ComputeRoot(f"/{parts[0]}/{parts[1]}", parts[1], parts[2:])
+
     def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
-        """Services as ``{"type", "name", "regions": [...], "url"}``; app renders v2 or v3 forms."""
+        """Services as ``{"type", "name", "regions": [...], "url"}``; identity renders v2 or v3 forms."""
         raise NotImplementedError
 
     def status_matches(self, record: ImageRecord, wanted: str) -> bool:
@@ -61,16 +93,17 @@ class Dialect:
         raise NotImplementedError
 
     def microversion(self, headers: Mapping[str, str]) -> tuple[int, int] | None:
-        """The requested compute microversion; None when the dialect has none."""
+        """The requested compute microversion; None when the profile has none."""
         return None
 
 
-class RackspaceDialect(Dialect):
+class RackspaceProfile(CloudProfile):
     """Rackspace Cloud Servers: filters as documented."""
 
     name = "rackspace"
     version_segment = "v2"
     region_names = RACKSPACE_REGIONS
+    tenant_name_is_id = True
 
     def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
         return [
@@ -105,7 +138,7 @@ class RackspaceDialect(Dialect):
         return actual >= wanted
 
 
-class OpenStackDialect(Dialect):
+class OpenStackProfile(CloudProfile):
     """Upstream Nova's images proxy, quirks included."""
 
     name = "openstack"
@@ -124,7 +157,7 @@ class OpenStackDialect(Dialect):
                 "url": self.compute_url(root, tenant),
                 "version": "2.1",
             },
-            # Glance v2: /v2/images under this root (see glance.py).
+            # Glance v2: /v2/images under this root (see glance_api.py).
             {"type": "image", "name": "glance", "regions": list(self.region_names), "url": root},
             {"type": "identity", "name": "keystone", "regions": list(self.region_names),
              "url": f"{root}/v3"},
@@ -167,21 +200,22 @@ class OpenStackDialect(Dialect):
         return version
 
 
-class GlanceDialect(OpenStackDialect):
+class GlanceProfile(OpenStackProfile):
     """The OpenStack cloud seen by a client of Glance v2: the same identity, catalog, Nova and
     Glance; only the name differs (and with it :attr:`LocalCloud.driver_kwargs`)."""
 
     name = "glance"
 
 
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (RackspaceDialect(), OpenStackDialect(), GlanceDialect())}
+PROFILES: dict[str, CloudProfile] = {p.name: p for p in (RackspaceProfile(), OpenStackProfile(), GlanceProfile())}
 
 
-def get_dialect(dialect: str | Dialect) -> Dialect:
-    """The dialect of that name (or the dialect itself); ValueError for an unknown name."""
-    if isinstance(dialect, Dialect):
+def get_profile(dialect: str | CloudProfile) -> CloudProfile:
+    """The profile that plays the dialect of that name (or the profile itself); ValueError for an
+    unknown name."""
+    if isinstance(dialect, CloudProfile):
         return dialect
     try:
-        return DIALECTS[dialect]
+        return PROFILES[dialect]
     except KeyError:
-        raise ValueError(f"unknown dialect {dialect!r}; choose from {sorted(DIALECTS)}") from None
+        raise ValueError(f"unknown dialect {dialect!r}; choose from {sorted(PROFILES)}") from None

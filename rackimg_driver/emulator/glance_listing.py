@@ -1,8 +1,8 @@
 """The Glance v2 image list: query parameters -> filters -> one page, as Glance 33 does it.
 
-No HTTP here: ``app`` parses the request, calls :meth:`GlanceQuery.from_params` and
+No HTTP here: ``glance_api`` parses the request, calls :meth:`GlanceQuery.from_params` and
 :func:`glance_page`, and renders the page with ``views.glance_image``. Errors are
-:class:`~.listing.BadQuery` (the app answers Glance's 400).
+:class:`~.listing.BadQuery` (``glance_api`` answers Glance's 400).
 
 What was observed on real Glance and is reproduced: ``name``, ``status`` (Glance's own,
 lowercase words, case-sensitive), ``id``, ``owner``, ``container_format`` and ``disk_format``
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .listing import BadQuery, Page, parse_iso8601
-from .store import ImageRecord
+from .records import ImageRecord
 
 #: Glance's ``limit_param_default`` and ``api_limit_max``.
 DEFAULT_LIMIT = 25
