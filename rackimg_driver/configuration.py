@@ -327,7 +327,8 @@ class Settings:
         # The secret is the API key on Rackspace, the password elsewhere; either stands in.
         secret, other = ("api_key", "password") if cloud == "rackspace" else ("password", "api_key")
         chosen = secret if given.get(secret) else other
-        arguments: dict[str, Any] = {
+        # Each argument: (its value, the setting that gave it, which names it in an error).
+        arguments: dict[str, tuple[Any, str]] = {
             "ex_dialect": (cloud, "cloud"),
             "key": (given.get("user", "token"), "user"),
             "secret": (given.get(chosen), chosen),
