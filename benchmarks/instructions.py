@@ -33,15 +33,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
-#: The contenders counted, by their key in run.py.
-COUNTED = ("floor", "floor_wrap", "floor_orjson", "list_images", "iterate", "libcloud")
+#: The contenders counted, by their key in worker.py.
+COUNTED = (
+    "floor_json",
+    "floor_wrap",
+    "list_images_json",
+    "iterate_json",
+    "libcloud",
+    "floor_orjson",
+    "list_images_orjson",
+    "iterate_orjson",
+)
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 _IMAGES = re.compile(r"^IMAGES (\d+)$", re.MULTILINE)
@@ -119,13 +127,23 @@ def _safe_count(key: str, url: str, listings: int) -> tuple[int, int] | Exceptio
 
 
 def child(key: str, url: str, listings: int) -> None:
-    """The measured interpreter: build, log in, warm up, then ``listings`` more listings."""
-    sys.path.insert(0, str(HERE))
-    import run
+    """The measured interpreter: build, log in, warm up, then ``listings`` more listings.
 
-    server = types.SimpleNamespace(url=url)  # what the contenders read of run.Server
-    contender = next(c for c in run.make_contenders(with_sdk=False) if c.key == key)
-    client = contender.construct(server)  # type: ignore[arg-type]
+    As in run.py's workers, a contender on the standard library's json runs where
+    orjson cannot be imported, so that the driver reads JSON with json too.
+    """
+    sys.path.insert(0, str(HERE))
+    import worker
+
+    parser = worker.SPEC[key].parser
+    if parser == "json":
+        sys.modules["orjson"] = None  # type: ignore[assignment]
+    contenders, _ = worker.make_contenders(parser, with_sdk=False)
+    in_use = worker.driver_json_parser()
+    if not in_use.startswith(parser):
+        raise SystemExit(f"the driver reads JSON with {in_use}, not {parser}")
+    contender = contenders[key]
+    client = contender.construct(url)
     contender.auth(client)
     count = contender.listing(client)  # warm-up, in the setup
     gc.collect()
