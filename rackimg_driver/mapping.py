@@ -31,7 +31,7 @@ from typing import Any, cast
 
 from libcloud.compute.base import NodeDriver, NodeImage
 
-from rackimg_driver.errors import InvalidResponseError, excerpt
+from rackimg_driver.errors import InvalidResponseError
 from rackimg_driver.types import (
     STATES,
     TYPE_WORDS,
@@ -125,34 +125,19 @@ def _shown(text: str) -> str:
     return repr(text[:40]) + ("..." if len(text) > 40 else "")
 
 
-_JSON_KINDS = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
-
-
-def _invalid(what: str, status: int | None, body: Any) -> InvalidResponseError:
-    """An InvalidResponseError whose excerpt of ``body`` can be built and printed."""
-    try:
-        shown = excerpt(body)
-    except (RecursionError, ValueError):
-        # excerpt renders with json.dumps, then repr: both fail on a value nested past the
-        # recursion limit, and on an integer of more than 4300 digits.
-        shown = f"(a JSON {_JSON_KINDS.get(type(body), 'value')} too deep or too long to show)"
-    # A lone surrogate would make the message itself unprintable.
-    return InvalidResponseError(what, status, shown.encode("utf-8", "backslashreplace").decode("utf-8"))
-
-
 def _identity(data: Any, status: int | None) -> tuple[str, str | None]:
     if type(data) is not dict:
-        raise _invalid("an image is not a JSON object", status, data)
+        raise InvalidResponseError("an image is not a JSON object", status, data)
     image_id = data.get("id")
     if type(image_id) is int and _MIN_INT_ID <= image_id <= _MAX_COUNT:
         image_id = str(image_id)
     if type(image_id) is not str or not image_id:
-        raise _invalid("an image has no id (a string or a 64-bit integer)", status, data)
+        raise InvalidResponseError("an image has no id (a string or a 64-bit integer)", status, data)
     if not _sendable(image_id):
-        raise _invalid(f"image {_shown(image_id)} has an id with lone surrogates", status, data)
+        raise InvalidResponseError(f"image {_shown(image_id)} has an id with lone surrogates", status, data)
     name = data.get("name")
     if name is not None and type(name) is not str:
-        raise _invalid(f"image {_shown(image_id)} has a name that is not a string", status, data)
+        raise InvalidResponseError(f"image {_shown(image_id)} has a name that is not a string", status, data)
     return image_id, name
 
 
@@ -264,7 +249,7 @@ def _is_link(href: Any) -> bool:
 def images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | None]:
     """Split a listing page into its image objects and its ``next`` link (or None)."""
     if type(body) is not dict or type(images := body.get("images")) is not list:
-        raise _invalid("a listing has no 'images' list", status, body)
+        raise InvalidResponseError("a listing has no 'images' list", status, body)
     next_href = None
     links = body.get("images_links")
     if type(links) is list:
@@ -272,10 +257,10 @@ def images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | No
             if type(link) is dict and link.get("rel") == "next":
                 href = link.get("href")
                 if not _is_link(href):
-                    raise _invalid("a 'next' link has no href", status, {"images_links": links})
+                    raise InvalidResponseError("a 'next' link has no href", status, {"images_links": links})
                 next_href = href
     elif links is not None:
-        raise _invalid("'images_links' is not a list", status, {"images_links": links})
+        raise InvalidResponseError("'images_links' is not a list", status, {"images_links": links})
     return images, next_href
 
 
@@ -342,8 +327,8 @@ def _disk_config(auto_disk: Any) -> str | None:
 def glance_images_from_page(body: Any, status: int | None) -> tuple[list[Any], str | None]:
     """Split a Glance v2 listing into its images and its ``next`` link (or None)."""
     if type(body) is not dict or type(images := body.get("images")) is not list:
-        raise _invalid("a listing has no 'images' list", status, body)
+        raise InvalidResponseError("a listing has no 'images' list", status, body)
     next_href = body.get("next")
     if next_href is not None and not _is_link(next_href):
-        raise _invalid("'next' is not a link", status, {"next": next_href})
+        raise InvalidResponseError("'next' is not a link", status, {"next": next_href})
     return images, next_href
