@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import traceback
@@ -178,12 +179,27 @@ def _driver(args: argparse.Namespace) -> Iterator[RackImgNodeDriver]:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+    """A value as JSON can hold it, whatever the server sent: enums by their value, lone
+    surrogates escaped (they have no UTF-8), infinities and NaN as null (not JSON)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, str):
+        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    try:
+        if isinstance(value, dict):
+            return {_plain(str(key)): _plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_plain(item) for item in value]
+    except RecursionError:
+        return "(nested too deep to show)"
+    return value
 
 
 def image_record(image: NodeImage) -> dict[str, Any]:
     """An image as plain JSON-ready data: id, name and every extra key."""
-    record: dict[str, Any] = {"id": image.id, "name": image.name}
+    record: dict[str, Any] = {"id": _plain(image.id), "name": _plain(image.name)}
     record.update({key: _plain(value) for key, value in image.extra.items()})
     return record
 

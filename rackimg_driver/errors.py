@@ -26,17 +26,29 @@ __all__ = [
 _EXCERPT_CHARS = 200
 
 
+_JSON_KINDS = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
+
+
 def excerpt(body: Any, limit: int = _EXCERPT_CHARS) -> str:
-    """A short, single-line excerpt of a body (text or parsed JSON) for an error message."""
+    """A short, single-line excerpt of a body (text or parsed JSON) for an error message.
+
+    Whatever the body: one nested past the recursion limit, or holding an integer too long
+    to render, is described instead; lone surrogates are escaped, so that the message can
+    always be printed.
+    """
     if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
+        body = body[: limit * 8].decode("utf-8", "replace")
     if not isinstance(body, str):
         try:
             body = json.dumps(body, default=str)
-        except (TypeError, ValueError):
-            body = repr(body)
-    text = " ".join(body.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        except (TypeError, ValueError, RecursionError):
+            try:
+                body = repr(body)
+            except (ValueError, RecursionError):
+                body = f"(a JSON {_JSON_KINDS.get(type(body), 'value')} too deep or too long to show)"
+    text = " ".join(body[: limit * 8].split())
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _Message:
@@ -62,8 +74,9 @@ class InvalidResponseError(_Message, MalformedResponseError):
     def __init__(self, what: str, code: int | None, body: Any) -> None:
         self.code = code
         status = f"HTTP {code}" if code is not None else "HTTP status unknown"
-        message = f"{what} ({status}): {excerpt(body)}"
-        super().__init__(message, body=excerpt(body))
+        shown = excerpt(body)
+        message = f"{what} ({status}): {shown}"
+        super().__init__(message, body=shown)
         self.message = message
 
 

@@ -10,7 +10,7 @@ from libcloud.compute.base import NodeImage
 
 from rackimg_driver import RackImgNodeDriver
 
-#: extra keys that differ by design: ``links`` point at different APIs, ``glance_status`` exists
+#: extra keys that differ by design: ``links`` point at different APIs, ``glance_status`` is set
 #: only in the glance dialect, and Nova's view has no ``visibility`` (always None there).
 DIALECT_ONLY = ("links", "glance_status", "visibility")
 

@@ -13,8 +13,8 @@ from libcloud.compute.drivers.dummy import DummyNodeDriver
 from libcloud.compute.types import NodeState
 
 from rackimg_driver import FILTER_KEYS, Dialect, ImageState, ImageType, RackImgNodeDriver
-from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.dialects import dialect_for
+from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.filters import parse_filters, parse_timestamp
 from tests.conftest import FAST_RETRIES, TENANT, image, page
 from tests.fixedserver import Answer, FixedServer

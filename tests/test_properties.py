@@ -15,9 +15,9 @@ from rackimg_driver import EXTRA_KEYS, FILTER_KEYS, Dialect, ImageState, ImageTy
 from rackimg_driver.dialects import dialect_for
 from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.filters import ImageQuery, parse_filters
+from rackimg_driver.mapping import brief_image, image_from_api, images_from_page
 from rackimg_driver.redaction import redact
 from rackimg_driver.retry import retry_after_seconds
-from rackimg_driver.mapping import brief_image, image_from_api, images_from_page
 
 DRIVER = DummyNodeDriver(0)
 

@@ -110,7 +110,7 @@ def test_the_listing_recovers_from(cloud, faults, truth, name, spec, kind) -> No
 def test_a_read_timeout_is_retried(cloud, faults, truth) -> None:
     # Without retries the slow answer is a timeout (so the fault does trip the read timeout)...
     faults.set_delay(seconds=0.6, count=1)
-    with pytest.raises(TransportError, match="timed out|within"):
+    with pytest.raises(TransportError, match=r"timed out|within"):
         driver_for(cloud, ex_read_timeout=0.2, ex_max_retries=0).list_images()
     assert faults.injected()["delay"] == 1
     # ...and with them, the same fault costs one more try and no image.

@@ -446,3 +446,24 @@ def test_ctrl_c_while_waiting_exits_130_without_a_traceback(rs: Rackimg) -> None
     assert process.returncode == 130
     assert stdout == ""
     assert stderr == "rackimg: interrupted\n"
+
+
+def test_a_hostile_listing_prints_as_a_table_and_as_valid_json(rackimg: Rackimg) -> None:
+    # A name with a lone surrogate (no UTF-8 form) and metadata holding 1e999 (inf: not JSON).
+    body = (
+        '{"images": [{"id": "odd", "name": "bad \\ud800 name", "status": "ACTIVE",'
+        ' "metadata": {"size": 1e999, "deep": [[[["x"]]]]}}]}'
+    )
+    server = FixedServer()
+    try:
+        server.route("GET", f"/v2/{DEMO_TENANT}/images/detail", Answer(200, body, {"Content-Type": "application/json"}))
+        token = rackimg.with_options("--token", "a-token", "--base-url", f"{server.url}/v2/{DEMO_TENANT}")
+        as_table = token("images", "list")
+        as_json = token("images", "list", "--json")
+    finally:
+        server.close()
+    assert as_table.returncode == 0, as_table.stderr
+    assert "bad \\ud800 name" in as_table.stdout
+    assert as_json.returncode == 0, as_json.stderr
+    (record,) = json.loads(as_json.stdout)  # strict JSON: no Infinity, no unpaired surrogate
+    assert record["name"] == "bad \\ud800 name" and record["metadata"] == {"size": None, "deep": [[[["x"]]]]}
