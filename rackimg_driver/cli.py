@@ -12,39 +12,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rackimg_driver.configuration import CLOUDS, MissingCredentialsError, default_config_path, resolve
+from rackimg_driver._cli_parser import EXIT_CODES, build_parser
+from rackimg_driver._output import cell, image_record, print_images, server_record, table
+from rackimg_driver.configuration import MissingCredentialsError, resolve
 
 if TYPE_CHECKING:
-    from libcloud.compute.base import Node, NodeImage
-
     from rackimg_driver.driver import RackImgNodeDriver
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
-
-#: Exit codes, documented in the docs' command-line page.
-EXIT_CODES = {
-    0: "success",
-    1: "the cloud answered with an error, or something else went wrong",
-    2: "bad usage or a bad argument (nothing was sent)",
-    3: "missing or refused credentials",
-    4: "no such image or server (404), also an image to wait for that was never there",
-    5: "rate limited (413/429); try again later",
-    6: "the image waited for turned ERROR or DELETED, or disappeared while waited for",
-    7: "the wait timed out",
-    130: "interrupted (Ctrl-C)",
-}
-
-STATES = ("ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN")
-TYPES = ("BASE", "SNAPSHOT")
 
 
 class CommandError(Exception):
@@ -60,101 +42,6 @@ def _data_dir() -> Path:
         return Path(os.environ["RACKIMG_DATA_DIR"])
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "rackimg"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; the docs' command-line page is generated from it."""
-    parser = argparse.ArgumentParser(
-        prog="rackimg",
-        description="List, show, snapshot, wait for and delete images on Rackspace Cloud Servers, "
-        "OpenStack Nova, or the embedded local cloud.",
-        epilog="Settings come from options, then RACKIMG_* environment variables, then the profile "
-        "(--profile) in the config file. Exit codes: "
-        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()),
-    )
-    account = parser.add_argument_group("cloud and credentials")
-    account.add_argument("--cloud", choices=CLOUDS, help="which cloud: rackspace (default), openstack, or local")
-    account.add_argument("--profile", help="a section of the config file to take settings from ($RACKIMG_PROFILE)")
-    account.add_argument("--config", help=f"the config file ($RACKIMG_CONFIG; default {default_config_path()})")
-    account.add_argument("--user", help="user name, or application credential id ($RACKIMG_USER)")
-    account.add_argument("--api-key", dest="api_key", help="Rackspace API key ($RACKIMG_API_KEY)")
-    account.add_argument("--password", help="password or application credential secret ($RACKIMG_PASSWORD)")
-    account.add_argument("--region", help="region: dfw ord iad lon syd hkg on Rackspace ($RACKIMG_REGION)")
-    account.add_argument("--auth-url", dest="auth_url", help="identity URL ($RACKIMG_AUTH_URL)")
-    account.add_argument(
-        "--auth-version",
-        dest="auth_version",
-        help="2.0_apikey, 2.0_password, 3.x_password or 3.x_appcred ($RACKIMG_AUTH_VERSION)",
-    )
-    account.add_argument("--tenant", help="project (tenant) name ($RACKIMG_TENANT)")
-    account.add_argument("--domain", help="identity domain name ($RACKIMG_DOMAIN)")
-    account.add_argument("--token", help="a fixed token, with --base-url ($RACKIMG_TOKEN)")
-    account.add_argument("--base-url", dest="base_url", help="the compute endpoint ($RACKIMG_BASE_URL)")
-    transport = parser.add_argument_group("retries and timeouts")
-    transport.add_argument(
-        "--retries",
-        help="retries after a failed try (rate limits, 5xx, lost connections); 0 = none (default 4) ($RACKIMG_RETRIES)",
-    )
-    transport.add_argument(
-        "--http-timeout",
-        dest="http_timeout",
-        help="seconds to wait for a connection and for each answer (default 10 and 60) ($RACKIMG_HTTP_TIMEOUT)",
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    images = commands.add_parser("images", help="list, show, delete, wait for and snapshot images")
-    image_commands = images.add_subparsers(dest="images_command", metavar="ACTION", required=True)
-
-    listing = image_commands.add_parser("list", help="list images (every page) with server-side filters")
-    listing.add_argument("--server", help="only images made from this server (id or URL)")
-    listing.add_argument("--name", help="only images with exactly this name")
-    listing.add_argument("--status", type=str.upper, choices=STATES, help="only images in this state")
-    listing.add_argument("--changes-since", dest="changes_since", help="only images changed since (ISO 8601)")
-    listing.add_argument("--marker", help="start after this image id")
-    listing.add_argument("--limit", type=int, help="at most this many images")
-    listing.add_argument("--type", type=str.upper, choices=TYPES, help="only BASE or SNAPSHOT images")
-    listing.add_argument("--min-disk", dest="min_disk", type=int, help="only images needing at least this disk (GB)")
-    listing.add_argument("--min-ram", dest="min_ram", type=int, help="only images needing at least this RAM (MB)")
-    listing.add_argument("--page-size", dest="page_size", type=int, help="images per request")
-    detail = listing.add_mutually_exclusive_group()
-    detail.add_argument("--detail", dest="detailed", action="store_true", default=True, help="full images (default)")
-    detail.add_argument("--brief", dest="detailed", action="store_false", help="id and name only")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-    show = image_commands.add_parser("show", help="show one image")
-    show.add_argument("image_id", metavar="ID")
-    show.add_argument("--json", action="store_true", help="print JSON")
-
-    delete = image_commands.add_parser("delete", help="delete images (asks first)")
-    delete.add_argument("image_ids", metavar="ID", nargs="+")
-    delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
-
-    wait = image_commands.add_parser("wait", help="wait until an image reaches a state")
-    wait.add_argument("image_id", metavar="ID")
-    wait.add_argument("--state", type=str.upper, choices=STATES, default="ACTIVE", help="default ACTIVE")
-    wait.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
-    wait.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
-
-    snapshot = image_commands.add_parser("snapshot", help="make an image of a server")
-    snapshot.add_argument("server", metavar="SERVER", help="server id")
-    snapshot.add_argument("--name", required=True, help="the new image's name")
-    snapshot.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE", help="repeatable")
-    snapshot.add_argument("--wait", action="store_true", help="wait until it is ACTIVE")
-    snapshot.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
-    snapshot.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
-
-    servers = commands.add_parser("servers", help="list the servers (to name one to snapshot)")
-    servers.add_argument("--json", action="store_true", help="print JSON")
-
-    commands.add_parser("drivers", help="the drivers in the libcloud.compute.drivers namespace")
-
-    emulator = commands.add_parser("emulator", help="run the local cloud in the foreground")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8774)
-    emulator.add_argument("--state", help="sqlite file to keep state in (default: in memory)")
-    emulator.add_argument("--dialect", choices=("rackspace", "openstack", "glance"), default="rackspace")
-    return parser
 
 
 @contextlib.contextmanager
@@ -175,73 +62,6 @@ def _driver(args: argparse.Namespace) -> Iterator[RackImgNodeDriver]:
     yield RackImgNodeDriver(**settings.driver_arguments())
 
 
-# -- output ------------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A value as JSON can hold it, whatever the server sent: enums by their value, lone
-    surrogates escaped (they have no UTF-8), infinities and NaN as null (not JSON)."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, str):
-        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    try:
-        if isinstance(value, dict):
-            return {_plain(str(key)): _plain(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [_plain(item) for item in value]
-    except RecursionError:
-        return "(nested too deep to show)"
-    return value
-
-
-def image_record(image: NodeImage) -> dict[str, Any]:
-    """An image as plain JSON-ready data: id, name and every extra key."""
-    record: dict[str, Any] = {"id": _plain(image.id), "name": _plain(image.name)}
-    record.update({key: _plain(value) for key, value in image.extra.items()})
-    return record
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    return str(_plain(value))
-
-
-def _table(rows: list[list[str]], out: TextIO) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
-
-
-def _print_images(images: list[NodeImage], detailed: bool, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        json.dump([image_record(i) for i in images], out, indent=2, default=str)
-        out.write("\n")
-        return
-    if detailed:
-        rows = [["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]]
-        for image in images:
-            extra = image.extra
-            progress = extra.get("progress")
-            rows.append(
-                [
-                    image.id,
-                    _cell(image.name),
-                    _cell(extra.get("state")),
-                    _cell(extra.get("image_type")),
-                    f"{progress}%" if progress is not None else "-",
-                    _cell(extra.get("serverId")),
-                    _cell(extra.get("updated")),
-                ]
-            )
-    else:
-        rows = [["ID", "NAME"]] + [[image.id, _cell(image.name)] for image in images]
-    _table(rows, out)
-
-
 # -- commands ----------------------------------------------------------------------------------
 
 
@@ -259,7 +79,7 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
     }
     with _driver(args) as driver:
         images = driver.list_images(ex_filters=filters, ex_detailed=args.detailed, ex_page_size=args.page_size)
-    _print_images(images, args.detailed, args.json, out)
+    print_images(images, args.detailed, args.json, out)
     return 0
 
 
@@ -284,7 +104,7 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     width = max(len(key) for key in record)
     for key, value in record.items():
-        shown = json.dumps(value, default=str) if isinstance(value, (dict, list)) else _cell(value)
+        shown = json.dumps(value, default=str) if isinstance(value, (dict, list)) else cell(value)
         out.write(f"{key.ljust(width)}  {shown}\n")
     return 0
 
@@ -378,7 +198,7 @@ def _wait(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise CommandError(
                 _no_such_image(args.image_id, "404 at the first poll, nothing to wait for"), 4
             ) from error
-    out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+    out.write(f"{image.id} {cell(image.extra['state'])}\n")
     return 0
 
 
@@ -391,22 +211,12 @@ def _snapshot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         metadata[key] = value
     with _driver(args) as driver:
         image = driver.create_image(args.server, args.name, ex_metadata=metadata)
-        out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+        out.write(f"{image.id} {cell(image.extra['state'])}\n")
         out.flush()
         if args.wait:
             image = _wait_for(driver, image.id, "ACTIVE", args.timeout, args.interval, err)
-            out.write(f"{image.id} {_cell(image.extra['state'])}\n")
+            out.write(f"{image.id} {cell(image.extra['state'])}\n")
     return 0
-
-
-def server_record(node: Node) -> dict[str, Any]:
-    """A server as plain JSON-ready data: id, name, the raw status and the image it boots from."""
-    return {
-        "id": node.id,
-        "name": node.name,
-        "status": node.extra.get("status"),
-        "image_id": node.extra.get("image_id"),
-    }
 
 
 def _servers(args: argparse.Namespace, out: TextIO) -> int:
@@ -417,8 +227,8 @@ def _servers(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return 0
     rows = [["ID", "NAME", "STATUS"]]
-    rows += [[_cell(s["id"]), _cell(s["name"]), _cell(s["status"])] for s in servers]
-    _table(rows, out)
+    rows += [[cell(s["id"]), cell(s["name"]), cell(s["status"])] for s in servers]
+    table(rows, out)
     return 0
 
 
@@ -429,7 +239,7 @@ def _drivers(out: TextIO) -> int:
     rows = [["NAME", "TARGET", "STATUS"]]
     rows += [[p.name, p.target, "ok"] for p in sorted(plugins, key=lambda p: p.name) if p.driver is not None]
     rows += [[p.name, p.target, f"broken ({p.error})"] for p in plugins if p.driver is None]
-    _table(rows, out)
+    table(rows, out)
     return 0
 
 

@@ -5,19 +5,18 @@ Private module: its public names are re-exported as ``rackimg_driver.RackImgNode
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
+from rackimg_driver._arguments import id_of, metadata, scrubs_errors, seconds, segment, wanted_state
 from rackimg_driver._listing import MAPPING_ERRORS, Pipeline, pages
 from rackimg_driver._nodes import node_from_api, nodes_from_page
 from rackimg_driver.connection import RackImgConnection
@@ -31,73 +30,7 @@ from rackimg_driver.types import Dialect, ImageState, member_of
 __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
 
 
-def _id_of(value: Any, argument: str, kind: type[NodeImage] | type[Node] = NodeImage) -> str:
-    """The id of a NodeImage (or Node), or the id string itself; ValueError naming ``argument``.
-
-    ``.`` and ``..`` are refused as well as empty ids: in a URL's path they are not a
-    segment but a step up, so a DELETE could reach something other than an image.
-    """
-    if isinstance(value, kind):
-        value = value.id
-    if not isinstance(value, str) or not value.strip() or value in (".", ".."):
-        noun = "image" if kind is NodeImage else "server"
-        raise ValueError(
-            f"{argument} must be a libcloud {kind.__name__} or a {noun} id (not empty, '.' or '..'), got {value!r}"
-        )
-    return value
-
-
-def _segment(identifier: str) -> str:
-    """An id as one path segment: every character but letters, digits and ``-._~`` percent-encoded."""
-    return quote(identifier, safe="")
-
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _scrubs_errors(method: _Method) -> _Method:
-    """Errors leave the driver without its secrets (the connection's errors are scrubbed
-    already; this covers what the driver raises itself from an answer's content)."""
-
-    @functools.wraps(method)
-    def scrubbed(self: RackImgNodeDriver, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as error:
-            raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
-
-    return scrubbed  # type: ignore[return-value]
-
-
-def _metadata(value: Any, description: Any) -> dict[str, str]:
-    if value is None:
-        metadata: dict[str, str] = {}
-    elif isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        metadata = dict(value)
-    else:
-        raise ValueError(f"ex_metadata must map strings to strings, got {value!r}")
-    if description is not None:
-        if not isinstance(description, str):
-            raise ValueError(f"description must be a string, got {description!r}")
-        metadata["description"] = description
-    return metadata
-
-
-def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
-    return float(value)
-
-
 _FINAL_STATES = (ImageState.ERROR, ImageState.DELETED)
-
-
-def _wanted_state(value: Any) -> ImageState:
-    member = member_of(ImageState, value)
-    if member is not None:
-        return member
-    allowed = ", ".join(s.value for s in ImageState)
-    raise ValueError(f"state must be one of {allowed}, got {value!r}")
 
 
 class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
@@ -160,8 +93,8 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         self.retry = RetryPolicy.from_arguments(ex_max_retries, ex_retry_backoff, ex_retry_max_delay, ex_retry_total)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (
-                _seconds("ex_connect_timeout", ex_connect_timeout),
-                _seconds("ex_read_timeout", ex_read_timeout),
+                seconds("ex_connect_timeout", ex_connect_timeout),
+                seconds("ex_read_timeout", ex_read_timeout),
             )
         region = dialect.region(region)
         if not isinstance(key, str) or not key:
@@ -212,7 +145,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- listing -------------------------------------------------------------
 
-    @_scrubs_errors
+    @scrubs_errors
     def list_images(
         self,
         location: NodeLocation | None = None,
@@ -298,7 +231,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- servers -------------------------------------------------------------
 
-    @_scrubs_errors
+    @scrubs_errors
     def list_nodes(self, ex_page_size: int | None = None) -> list[Node]:
         """The servers (read-only): libcloud Nodes with ``id``, ``name``, ``state``, and in
         ``extra`` the ``image_id`` each boots from (None from a volume) and the raw ``status``.
@@ -315,15 +248,15 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- single images -------------------------------------------------------
 
-    @_scrubs_errors
+    @scrubs_errors
     def get_image(self, image_id: str) -> NodeImage:
         """The image with this id, detailed.
 
         :raises BaseHTTPError: with code 404 when there is no such image.
         :raises ValueError: for an empty id, ``.`` or ``..``, before any request.
         """
-        image_id = _id_of(image_id, "image_id")
-        response = self.connection.request(f"{self.connection.images_path}/{_segment(image_id)}")
+        image_id = id_of(image_id, "image_id")
+        response = self.connection.request(f"{self.connection.images_path}/{segment(image_id)}")
         try:
             return self.dialect.read_image(response.object, self, response.status)
         except MAPPING_ERRORS as error:
@@ -331,7 +264,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 f"the image is not understood ({type(error).__name__})", response.status, ""
             ) from None
 
-    @_scrubs_errors
+    @scrubs_errors
     def delete_image(self, node_image: NodeImage) -> bool:
         """Delete an image (a NodeImage, or its id). True when the server answers 204.
 
@@ -342,10 +275,10 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             did nothing) a 404 is a 404.
         :raises ValueError: for an empty id, ``.`` or ``..``, before any request.
         """
-        image_id = _id_of(node_image, "node_image")
+        image_id = id_of(node_image, "node_image")
         connection = self.connection
         try:
-            response = connection.request(f"{connection.images_path}/{_segment(image_id)}", method="DELETE")
+            response = connection.request(f"{connection.images_path}/{segment(image_id)}", method="DELETE")
         except BaseHTTPError as error:
             if error.code == 404 and connection.attempts > 1 and connection.may_have_acted:
                 return True  # an earlier try deleted it; its answer was lost
@@ -354,7 +287,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- making images -------------------------------------------------------
 
-    @_scrubs_errors
+    @scrubs_errors
     def create_image(  # type: ignore[override]  # libcloud's annotation says a list
         self,
         node: Node | str,
@@ -378,13 +311,13 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
                 f"create_image is a compute API action: the {self.dialect.value} dialect has none"
                 " (use the openstack or rackspace dialect)"
             )
-        server_id = _id_of(node, "node", Node)
+        server_id = id_of(node, "node", Node)
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")
-        body = {"createImage": {"name": name, "metadata": _metadata(ex_metadata, description)}}
+        body = {"createImage": {"name": name, "metadata": metadata(ex_metadata, description)}}
         # A POST is retried only where the server did nothing (a rate limit, no connection).
         response = self.connection.request(
-            f"/servers/{_segment(server_id)}/action", method="POST", data=json.dumps(body)
+            f"/servers/{segment(server_id)}/action", method="POST", data=json.dumps(body)
         )
         location = response.headers.get("location")
         if not location:
@@ -394,7 +327,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             raise InvalidResponseError("createImage answered with a Location without an image id", 202, location)
         return self.get_image(image_id)
 
-    @_scrubs_errors
+    @scrubs_errors
     def ex_wait_for_image(
         self,
         image: NodeImage | str,
@@ -414,10 +347,10 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             the state waited for), or disappears (404).
         :raises ImageWaitTimeout: when ``timeout`` runs out first.
         """
-        image_id = _id_of(image, "image")
-        wanted = _wanted_state(state)
-        limit = _seconds("timeout", timeout)
-        pause = _seconds("interval", interval)
+        image_id = id_of(image, "image")
+        wanted = wanted_state(state)
+        limit = seconds("timeout", timeout)
+        pause = seconds("interval", interval)
         deadline = time.monotonic() + limit
         last: NodeImage | None = None
         last_progress: int | None = None
