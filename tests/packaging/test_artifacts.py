@@ -52,7 +52,7 @@ def test_the_sdist_carries_the_tests_docs_and_project_files(artifacts: Artifacts
         "rackimg_driver/pytest_plugin.py",
         "rackimg_driver/emulator/server.py",
         "tests/conftest.py",
-        "tests/test_plugins.py",
+        "tests/plugins/test_plugins.py",
         "tests/packaging/conftest.py",
         "tests/packaging/test_artifacts.py",
         "docs/conf.py",
