@@ -586,7 +586,7 @@ def test_an_id_with_a_lone_surrogate_on_the_wire_is_an_invalid_response(driver, 
     assert "\\ud800" in str(raised.value)  # shown escaped
 
 
-def test_metadata_nested_deep_is_kept_and_nested_past_the_parser_is_an_invalid_response(
+def test_metadata_nested_deep_is_kept_and_nested_past_the_parser_is_kept_or_an_invalid_response(
     driver, server: FixedServer
 ) -> None:
     (got,) = listed(driver, server, page_text('"metadata": {"deep": ' + "[" * 500 + "]" * 500 + "}"))
@@ -594,9 +594,14 @@ def test_metadata_nested_deep_is_kept_and_nested_past_the_parser_is_an_invalid_r
     while value:
         depth, value = depth + 1, value[0]
     assert depth == 499
-    with pytest.raises(InvalidResponseError) as raised:
-        listed(driver, server, page_text('"metadata": {"deep": ' + "[" * 5000 + "]" * 5000 + "}"))
-    assert_printable_error(raised.value)
+    # How deep the standard library's parser goes depends on the Python (3.13 reads 5000
+    # levels, 3.10-3.12 do not): either the image comes back whole or the answer is invalid.
+    try:
+        (deep,) = listed(driver, server, page_text('"metadata": {"deep": ' + "[" * 5000 + "]" * 5000 + "}"))
+    except InvalidResponseError as error:
+        assert_printable_error(error)
+    else:
+        assert deep.id == got.id and isinstance(deep.extra["metadata"]["deep"], list)
 
 
 @pytest.mark.parametrize(
