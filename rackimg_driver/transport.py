@@ -36,9 +36,17 @@ from urllib3 import connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from rackimg_driver.errors import RedirectRefusedError, origin
-from rackimg_driver.redaction import Secrets, tokens_in_identity_answer
+from rackimg_driver.redaction import Secrets, redact, tokens_in_identity_answer
 
-__all__ = ["Deadline", "DeadlineExceeded", "RedirectRefusedError", "deadline_seconds", "http_class", "origin"]
+__all__ = [
+    "Deadline",
+    "DeadlineExceeded",
+    "RedirectRefusedError",
+    "deadline_seconds",
+    "exchange_deadline",
+    "http_class",
+    "origin",
+]
 
 
 def refuse_cross_origin_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
@@ -56,6 +64,15 @@ class DeadlineExceeded(requests.exceptions.Timeout):
 
 
 _current = threading.local()
+
+
+def exchange_deadline(timeout: Any) -> contextlib.AbstractContextManager[Any]:
+    """A :class:`Deadline` for one exchange under this requests ``timeout``; nothing when the
+    timeout leaves a part unbounded or an exchange of this thread already has one."""
+    seconds = deadline_seconds(timeout)
+    if seconds is None or Deadline.current() is not None:
+        return contextlib.nullcontext()
+    return Deadline(seconds)
 
 
 def deadline_seconds(timeout: Any) -> float | None:
@@ -93,18 +110,18 @@ class Deadline:
 
     def __enter__(self) -> Deadline:
         self._previous = Deadline.current()
-        _current.deadline = self
         self._timer.start()
+        _current.deadline = self  # last: an interrupt before it leaves no stale deadline
         return self
 
     def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
+        _current.deadline = self._previous  # first, whatever interrupts the rest
         self._timer.cancel()
         with self._lock:
             self._done = True
             watched, self._watched = self._watched, {}
         for duplicate in watched.values():
             duplicate.close()
-        _current.deadline = self._previous
         # Also without an error: a socket shut down in the middle of the headers can look,
         # to http.client, like an answer that simply ended there.
         if self.expired and (error is None or isinstance(error, Exception)) and not isinstance(error, DeadlineExceeded):
@@ -209,10 +226,7 @@ def _safe_http_class(base: type) -> type:
         def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> Any:
             # The driver's own requests run inside a Deadline of their try (which also
             # covers reading the body); identity requests get one here.
-            seconds = deadline_seconds(self.session.timeout)
-            if Deadline.current() is not None or seconds is None:
-                return super().request(method, url, body=body, headers=headers, **kwargs)
-            with Deadline(seconds):
+            with exchange_deadline(self.session.timeout):
                 return super().request(method, url, body=body, headers=headers, **kwargs)
 
         if hasattr(base, "_log_curl"):  # LIBCLOUD_DEBUG's logging connection
@@ -227,9 +241,7 @@ def _safe_http_class(base: type) -> type:
                 return self._scrub(super()._log_response(r))
 
             def _scrub(self, text: str) -> str:
-                if self.secrets is None:
-                    return Secrets().scrub(text)
-                return self.secrets.scrub(text)
+                return redact(text) if self.secrets is None else self.secrets.scrub(text)
 
     return RackImgHTTPConnection
 
