@@ -32,7 +32,7 @@ from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.errors import InvalidResponseError, RedirectRefusedError, TransportError, excerpt
 from rackimg_driver.redaction import Secrets
 from rackimg_driver.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
-from rackimg_driver.transport import Deadline, deadline_seconds, http_class
+from rackimg_driver.transport import exchange_deadline, http_class
 
 __all__ = ["RackImgConnection"]
 
@@ -191,9 +191,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         try:
             self._populate_hosts_and_request_paths()
         except requests.exceptions.RequestException as error:
-            failure = TransportError("POST", "identity", error, where=self._identity_where())
-            failure.__cause__ = error
-            raise failure from error
+            raise TransportError("POST", "identity", error, where=self._identity_where()) from error
         except RedirectRefusedError as error:
             error.message = f"{self._identity_where()}: {error.message}"
             error.args = (error.message,)
@@ -217,6 +215,12 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
             error.args = (error.message,)
             raise
 
+    def morph_action_hook(self, action: str) -> str:
+        # libcloud's OpenStack connection (3.6 to 3.9) authenticates here, inside every
+        # request; each try of ours has authenticated just before (_authenticate, with its
+        # own errors and deadline), so only the path is built here.
+        return Connection.morph_action_hook(self, action)  # type: ignore[no-any-return]
+
     def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
         headers = super().add_default_headers(headers)
         headers.update(self.dialect.headers())
@@ -231,12 +235,7 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         headers = dict(headers or {})
         if method.upper() in ("POST", "PUT") and self.default_content_type:
             headers.setdefault("Content-Type", self.default_content_type)
-        seconds = deadline_seconds(self.timeout)
-        if seconds is None:
-            return Connection.request(
-                self, action, params=params or {}, data=data, headers=headers, method=method, raw=raw, stream=True
-            )
-        with Deadline(seconds):
+        with exchange_deadline(self.timeout):
             return Connection.request(
                 self, action, params=params or {}, data=data, headers=headers, method=method, raw=raw, stream=True
             )
