@@ -145,7 +145,6 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
     # -- listing -------------------------------------------------------------
 
-    @scrubs_errors
     def list_images(
         self,
         location: NodeLocation | None = None,
@@ -167,6 +166,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
             where libcloud's own default is True.
         :raises ValueError: for a bad filter, before any request.
         """
+        # Its errors are scrubbed by ex_iterate_images'.
         if ex_only_active:
             filters = dict(ex_filters or {})
             status = filters.setdefault("status", ImageState.ACTIVE)
@@ -244,7 +244,7 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         page_size = check_page_size(ex_page_size)
         pipeline = Pipeline(to_item=lambda raw, status: node_from_api(raw, self, status))
         listing = pages(self._fetch(lambda: "/servers/detail"), nodes_from_page, {}, None, lambda: page_size)
-        return list(self._scrubbed(pipeline.run(listing)))
+        return list(pipeline.run(listing))
 
     # -- single images -------------------------------------------------------
 

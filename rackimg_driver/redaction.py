@@ -179,10 +179,9 @@ class Secrets:
         """A copy of a requests PreparedRequest without the secrets in its headers and body."""
         copy = request.copy() if hasattr(request, "copy") else request
         copy.headers = type(copy.headers)(self.scrub_value(dict(copy.headers)))
-        if isinstance(copy.headers, dict) or hasattr(copy.headers, "items"):
-            for name in list(copy.headers):
-                if name.lower() in ("x-auth-token", "x-subject-token", "authorization"):
-                    copy.headers[name] = REDACTED
+        for name in list(copy.headers):
+            if name.lower() in ("x-auth-token", "x-subject-token", "authorization"):
+                copy.headers[name] = REDACTED
         if isinstance(getattr(copy, "body", None), (str, bytes)):
             copy.body = self.scrub_value(copy.body)
         return copy
