@@ -31,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "CLOUDS",
+    "DIALECTS",
     "SETTINGS",
     "MissingCredentialsError",
     "Setting",
@@ -45,6 +46,8 @@ __all__ = [
 
 #: What ``--cloud`` takes: a dialect of the driver, or the embedded local cloud.
 CLOUDS = ("rackspace", "openstack", "local")
+#: What ``--dialect`` takes: the driver's dialects (its ``ex_dialect``).
+DIALECTS = ("rackspace", "openstack", "glance")
 
 #: Types of libcloud's common constructor arguments, which drivers take through ``**kwargs``.
 _COMMON_TYPES: dict[str, Any] = {"secure": bool, "port": int, "timeout": float, "retry_delay": float, "backoff": float}
@@ -246,6 +249,7 @@ SETTINGS: dict[str, Setting] = {
     setting.name: setting
     for setting in (
         Setting("cloud"),
+        Setting("dialect"),
         Setting("user"),
         Setting("api_key"),
         Setting("password"),
@@ -302,6 +306,19 @@ class Settings:
             raise ValueError(f"{self._label('cloud')} must be one of {', '.join(CLOUDS)}, got {cloud!r}")
         return cloud.lower()
 
+    @property
+    def dialect(self) -> str | None:
+        """The dialect asked for (``rackspace``, ``openstack``, ``glance``), else None: the cloud's.
+
+        :raises ValueError: for any other value, naming where it came from.
+        """
+        dialect = self.values.get("dialect")
+        if dialect is None:
+            return None
+        if dialect.lower() not in DIALECTS:
+            raise ValueError(f"{self._label('dialect')} must be one of {', '.join(DIALECTS)}, got {dialect!r}")
+        return dialect.lower()
+
     def transport_arguments(self) -> dict[str, Any]:
         """The driver arguments of the retries and timeout settings alone (for the local cloud,
         which gives the others itself)."""
@@ -329,7 +346,7 @@ class Settings:
         chosen = secret if given.get(secret) else other
         # Each argument: (its value, the setting that gave it, which names it in an error).
         arguments: dict[str, tuple[Any, str]] = {
-            "ex_dialect": (cloud, "cloud"),
+            "ex_dialect": (self.dialect or cloud, "dialect" if self.dialect else "cloud"),
             "key": (given.get("user", "token"), "user"),
             "secret": (given.get(chosen), chosen),
         }

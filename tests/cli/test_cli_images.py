@@ -53,8 +53,8 @@ def test_show_prints_one_key_per_line(rs: Rackimg) -> None:
     assert fields["id"] == SNAPSHOT_ACTIVE_ID
     assert fields["name"] == "web01-2024-03-01"
     assert fields["state"] == "ACTIVE"
-    assert fields["image_type"] == "SNAPSHOT"
-    assert fields["serverId"] == WEB_SERVER_ID
+    assert fields["type"] == "SNAPSHOT"
+    assert fields["server_id"] == WEB_SERVER_ID
     assert fields["size"] == "21474836480"
     assert fields["os_version"] == "-"
     assert json.loads(fields["metadata"])["instance_uuid"] == WEB_SERVER_ID
@@ -67,8 +67,8 @@ def test_show_json_is_the_whole_image(rs: Rackimg) -> None:
     record = json.loads(result.stdout)
     assert record["id"] == BACKUP_ACTIVE_ID
     assert record["name"] == "db01-daily-backup"
-    assert (record["state"], record["image_type"], record["progress"]) == ("ACTIVE", "SNAPSHOT", 100)
-    assert record["serverId"] == DB_SERVER_ID
+    assert (record["state"], record["type"], record["progress"]) == ("ACTIVE", "SNAPSHOT", 100)
+    assert record["server_id"] == DB_SERVER_ID
     assert record["metadata"]["image_type"] == "backup"
     assert record["os_distro"] == "debian"
 

@@ -31,7 +31,6 @@ from rackimg_driver.emulator.seed import (
     WEB_SERVER_ID,
     WINDOWS_2019_ID,
 )
-from rackimg_driver.mapping import EXTRA_KEYS
 
 from .conftest import RUN_TIMEOUT, SEEDED_IDS, SEEDED_IMAGES, Rackimg, ids_of, run_together, table
 
@@ -44,6 +43,11 @@ BASE_IDS = [
     UBUNTU_2004_ID,
     ARCH_LEGACY_ID,
 ]
+#: Every field of an image, in the order docs/cli.rst lists them.
+IMAGE_FIELDS = [
+    "id", "name", "state", "type", "progress", "server_id", "created", "updated", "status", "visibility",
+    "min_disk", "min_ram", "size", "disk_config", "os_type", "os_distro", "os_version", "glance_status", "metadata",
+]  # fmt: skip
 WEB_SERVER_IMAGE_IDS = [
     SNAPSHOT_QUEUED_ID,
     SNAPSHOT_ACTIVE_ID,
@@ -56,14 +60,43 @@ WEB_SERVER_IMAGE_IDS = [
 ]
 
 
-def test_default_table_has_one_row_per_visible_seeded_image(rs: Rackimg) -> None:
-    result = rs("images", "list")
+LONG_HEADER = ["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER_ID", "CREATED", "UPDATED"]
+
+
+def test_default_table_is_id_name_state_type_and_created_in_80_columns(rs: Rackimg) -> None:
+    result = rs("images", "list", env={"COLUMNS": "80"})
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines()[0].split() == ["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "STATE", "TYPE", "CREATED"]
+    assert max(len(line) for line in lines) <= 80
     rows = table(result.stdout)
-    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER"]) for r in rows]
+    assert [(r["ID"], r["STATE"], r["TYPE"]) for r in rows] == [(i.id, i.state, i.type) for i in SEEDED_IMAGES]
+    for row, seeded in zip(rows, SEEDED_IMAGES, strict=True):  # names are cut to fit, ending in …
+        assert row["NAME"] == seeded.name or (row["NAME"].endswith("…") and seeded.name.startswith(row["NAME"][:-1]))
+    created = {row["ID"]: row["CREATED"] for row in rows}
+    assert created[SNAPSHOT_ACTIVE_ID] == "2024-03-01"  # the date alone, to fit
+    assert OTHER_TENANT_IMAGE_ID not in result.stdout
+
+
+def test_a_wide_terminal_shows_whole_names_and_times(rs: Rackimg) -> None:
+    result = rs("images", "list", env={"COLUMNS": "200"})
+
+    assert result.returncode == 0, result.stderr
+    rows = table(result.stdout)
+    assert [r["NAME"] for r in rows] == [i.name for i in SEEDED_IMAGES]
+    assert {r["ID"]: r["CREATED"] for r in rows}[SNAPSHOT_ACTIVE_ID] == "2024-03-01T12:00:00Z"
+
+
+def test_long_table_has_one_row_per_visible_seeded_image(rs: Rackimg) -> None:
+    result = rs("images", "list", "--long")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[0].split() == LONG_HEADER
+    rows = table(result.stdout)
+    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER_ID"]) for r in rows]
     assert shown == [(i.id, i.name, i.state, i.type, i.progress, i.server) for i in SEEDED_IMAGES]
     updated = {row["ID"]: row["UPDATED"] for row in rows}
     assert updated[SNAPSHOT_ACTIVE_ID] == "2024-03-01T12:09:00Z"
@@ -87,15 +120,15 @@ def test_json_lists_every_image_with_every_field(rs: Rackimg) -> None:
     records = json.loads(result.stdout)
     assert [r["id"] for r in records] == SEEDED_IDS
     for record, seeded in zip(records, SEEDED_IMAGES, strict=True):
-        assert set(record) == {"id", "name", *EXTRA_KEYS}
+        assert list(record) == IMAGE_FIELDS  # the documented fields, in order; no links
         assert record["name"] == seeded.name
         assert record["state"] == seeded.state
-        assert record["image_type"] == seeded.type
+        assert record["type"] == seeded.type
         assert f"{record['progress']}%" == seeded.progress
-        assert (record["serverId"] or "-") == seeded.server
+        assert (record["server_id"] or "-") == seeded.server
     by_id = {r["id"]: r for r in records}
-    assert by_id[WINDOWS_2019_ID]["minDisk"] == 40
-    assert by_id[WINDOWS_2019_ID]["minRam"] == 2048
+    assert by_id[WINDOWS_2019_ID]["min_disk"] == 40
+    assert by_id[WINDOWS_2019_ID]["min_ram"] == 2048
     assert by_id[WINDOWS_2019_ID]["os_type"] == "windows"
     assert by_id[SNAPSHOT_SAVING_ID]["size"] is None
     assert by_id[BACKUP_ACTIVE_ID]["metadata"]["backup_type"] == "daily"
@@ -105,7 +138,7 @@ def test_an_empty_result_prints_only_the_header(rs: Rackimg) -> None:
     result = rs("images", "list", "--name", "no-such-image")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["ID", "NAME", "STATE", "TYPE", "PROGRESS", "SERVER", "UPDATED"]
+    assert result.stdout.split() == ["ID", "NAME", "STATE", "TYPE", "CREATED"]
 
 
 FILTER_CASES = {
@@ -167,31 +200,29 @@ def test_openstack_brief_listing_with_held_back_filters_is_still_brief_and_exact
     ]
 
 
-def test_openstack_default_table_matches_the_rackspace_one(osk: Rackimg) -> None:
-    result = osk("images", "list")
+def test_openstack_long_table_matches_the_rackspace_one(osk: Rackimg) -> None:
+    result = osk("images", "list", "--long")
 
     assert result.returncode == 0, result.stderr
     rows = table(result.stdout)
-    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER"]) for r in rows]
+    shown = [(r["ID"], r["NAME"], r["STATE"], r["TYPE"], r["PROGRESS"], r["SERVER_ID"]) for r in rows]
     assert shown == [(i.id, i.name, i.state, i.type, i.progress, i.server) for i in SEEDED_IMAGES]
 
 
 BAD_FILTERS = {
-    "limit": (["--limit", "0"], "rackimg: error: ex_filters['limit'] must be a whole number >= 1, got 0"),
-    "page-size": (["--page-size", "0"], "rackimg: error: ex_page_size must be a whole number >= 1, got 0"),
+    "limit": (["--limit", "0"], "rackimg: error: --limit must be a whole number >= 1, got 0"),
+    "page-size": (["--page-size", "0"], "rackimg: error: --page-size must be a whole number >= 1, got 0"),
     "changes-since": (
         ["--changes-since", "yesterday"],
-        "rackimg: error: ex_filters['changes-since'] must be a datetime or an ISO 8601 string"
-        " such as '2026-01-31T12:00:00Z', got 'yesterday'",
+        "rackimg: error: --changes-since must be an ISO 8601 date-time such as '2026-01-31T12:00:00Z', got 'yesterday'",
     ),
     "changes-since-offset": (
         ["--changes-since", "9999-12-31T23:59:59-24:00"],
-        "rackimg: error: ex_filters['changes-since']: '9999-12-31T23:59:59-24:00' has no valid offset"
-        " (hours 00-23, minutes 00-59)",
+        "rackimg: error: --changes-since: '9999-12-31T23:59:59-24:00' has no valid offset (hours 00-23, minutes 00-59)",
     ),
     "changes-since-year-0": (
         ["--changes-since", "0000-12-31T23:00:00-05:00"],
-        "rackimg: error: ex_filters['changes-since']: '0000-12-31T23:00:00-05:00' is not a valid date-time"
+        "rackimg: error: --changes-since: '0000-12-31T23:00:00-05:00' is not a valid date-time"
         " (year 0 is out of range)",
     ),
 }

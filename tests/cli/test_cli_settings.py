@@ -29,7 +29,7 @@ WRONG_KEY = "wrong-key-5d41402abc4b2a76"
 
 #: Every key a profile may hold, in the order docs/cli.rst lists them.
 PROFILE_KEYS = (
-    "cloud, user, api_key, password, region, auth_url, auth_version, tenant, domain, token, base_url,"
+    "cloud, dialect, user, api_key, password, region, auth_url, auth_version, tenant, domain, token, base_url,"
     " retries, http_timeout"
 )
 
@@ -293,7 +293,7 @@ def test_an_unknown_rackspace_region_exits_2(rs: Rackimg) -> None:
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "rackimg: error: region must be one of dfw, ord, iad, lon, syd, hkg in the rackspace dialect, got 'mars'"
+        "rackimg: error: --region must be one of dfw, ord, iad, lon, syd, hkg in the rackspace dialect, got 'mars'"
     ]
 
 
@@ -340,4 +340,4 @@ def test_local_cloud_keeps_a_snapshot_across_runs(rackimg: Rackimg) -> None:
     assert set(records) >= {image_id, BACKUP_ACTIVE_ID}
     assert records[image_id]["name"] == "kept-for-later"
     assert records[image_id]["metadata"]["keep"] == "yes"
-    assert records[image_id]["image_type"] == "SNAPSHOT"
+    assert records[image_id]["type"] == "SNAPSHOT"
