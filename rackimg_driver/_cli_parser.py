@@ -127,6 +127,12 @@ def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> Non
     account.add_argument(
         "--domain", help="the user's identity domain name ($OS_USER_DOMAIN_NAME, $RACKIMG_DOMAIN)", **keep
     )
+    account.add_argument(
+        "--project-domain-id",
+        dest="project_domain_id",
+        help="the project's domain id (default: default) ($OS_PROJECT_DOMAIN_ID, $RACKIMG_PROJECT_DOMAIN_ID)",
+        **keep,
+    )
     account.add_argument("--token", help="a fixed token, with --base-url ($OS_TOKEN, $RACKIMG_TOKEN)", **keep)
     account.add_argument("--base-url", dest="base_url", help="the compute endpoint ($RACKIMG_BASE_URL)", **keep)
     transport = parser.add_argument_group(
@@ -221,9 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rackimg",
         description="List, show, snapshot, wait for and delete images on Rackspace Cloud Servers, "
         "OpenStack Nova or Glance, or the embedded local cloud.",
-        epilog="Settings come from options, then the environment (OS_* variables as an openrc file sets"
-        " them, then RACKIMG_*), then files (clouds.yaml's --os-cloud, then the --profile of the config"
-        " file). Global options may come before or after the command. Exit codes: "
+        epilog="Settings come from options, then the environment (RACKIMG_* variables, then the OS_*"
+        " variables an openrc file sets), then files (the --profile of the config file, then the --os-cloud"
+        " of clouds.yaml). Global options may come before or after the command. Exit codes: "
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"rackimg {__version__}")

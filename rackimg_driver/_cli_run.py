@@ -90,6 +90,8 @@ def _local_credentials(cloud: Any, given: Mapping[str, str], sources: Mapping[st
 @contextlib.contextmanager
 def open_driver(args: argparse.Namespace, err: TextIO | None = None) -> Iterator[RackImgNodeDriver]:
     """The driver the settings describe (options, then the environment, then files)."""
+    from libcloud.common.types import LibcloudError
+
     from rackimg_driver.driver import RackImgNodeDriver
 
     settings = resolve(_options(args))
@@ -103,7 +105,28 @@ def open_driver(args: argparse.Namespace, err: TextIO | None = None) -> Iterator
             _local_credentials(cloud, settings.values, settings.sources, err or sys.stderr)
             yield RackImgNodeDriver(**cloud.driver_kwargs, **transport)
         return
-    yield RackImgNodeDriver(**settings.driver_arguments())
+    driver = RackImgNodeDriver(**settings.driver_arguments())
+    try:
+        yield driver
+    except LibcloudError as error:
+        if "Could not find specified endpoint" not in str(error):
+            raise
+        raise CommandError(
+            _no_region(driver, settings.values.get("region"), settings.sources.get("region")), 2
+        ) from None
+
+
+def _no_region(driver: RackImgNodeDriver, region: str | None, source: str | None) -> str:
+    """The region that the catalog has no endpoint in, and the regions it has."""
+    catalog = getattr(getattr(driver.connection, "_shared", None), "catalog", None)
+    service = driver.connection.service_type
+    offered = catalog.get_regions(service_type=service) if catalog is not None else []
+    regions = ", ".join(offered) or "none"
+    if region is None:
+        return (
+            f"the catalog has no {service} endpoint without a region: give --region (OS_REGION_NAME), one of {regions}"
+        )
+    return f"{source or '--region'} {region!r} is not in the catalog: its {service} regions are {regions}"
 
 
 def no_such_image(reference: str, detail: str) -> str:

@@ -3,7 +3,8 @@
 Two kinds of configuration end here, and both come out as typed keyword arguments:
 
 - the command's settings (:data:`SETTINGS`): each from its option, else its ``RACKIMG_*``
-  environment variable, else the profile; :func:`resolve` reads them into :class:`Settings`,
+  environment variable, else its ``OS_*`` one (an openrc file's), else the profile, else
+  clouds.yaml (:mod:`._os_config`); :func:`resolve` reads them into :class:`Settings`,
   whose :meth:`~Settings.driver_arguments` are ``RackImgNodeDriver``'s;
 - the arguments of any driver class, from a mapping, an INI section (:func:`ini_section`) or
   prefixed environment variables (:func:`prefixed`), checked by :func:`driver_arguments`.
@@ -17,22 +18,30 @@ request. Nothing here imports libcloud until a driver class is asked about.
 
 from __future__ import annotations
 
-import configparser
-import inspect
-import math
 import os
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from types import UnionType
 from typing import Any
+
+from rackimg_driver._convert import (
+    Label,
+    _expected,
+    _read_ini,
+    _sections,
+    _typed,
+    convert,
+    driver_arguments,
+    ini_section,
+    prefixed,
+)
+from rackimg_driver._os_config import identity_url
 
 __all__ = [
     "CLOUDS",
     "DIALECTS",
     "SETTINGS",
+    "Label",
     "MissingCredentialsError",
     "Setting",
     "Settings",
@@ -49,171 +58,9 @@ CLOUDS = ("rackspace", "openstack", "local")
 #: What ``--dialect`` takes: the driver's dialects (its ``ex_dialect``).
 DIALECTS = ("rackspace", "openstack", "glance")
 
-#: Types of libcloud's common constructor arguments, which drivers take through ``**kwargs``.
-_COMMON_TYPES: dict[str, Any] = {"secure": bool, "port": int, "timeout": float, "retry_delay": float, "backoff": float}
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-_NONE = frozenset({"", "none", "null"})
-
-Label = Callable[[str], str]
-
 
 class MissingCredentialsError(ValueError):
     """The command's settings give no usable credentials (the command exits 3)."""
-
-
-# -- text -> typed values --------------------------------------------------------------------------
-
-
-def _kinds(hint: Any) -> tuple[Any, ...]:
-    """The types a hint admits: the members of a union, else the hint itself."""
-    return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, UnionType) else (hint,)
-
-
-def _member(kind: type[Enum], text: str) -> Enum | None:
-    wanted = text.lower()
-    for member in kind:
-        if str(member.value).lower() == wanted:
-            return member
-    return None
-
-
-def convert(value: Any, hint: Any, label: str) -> Any:
-    """``value`` as ``hint`` asks, when it is text; anything else is returned as it is.
-
-    An enum in the hint takes one of its values (any case); ``None`` in it takes an empty
-    value, ``none`` or ``null``; bool takes true/false, yes/no, on/off, 1/0; int and float
-    take their digits (finite numbers only). A hint that admits ``str`` keeps other text.
-
-    :raises ValueError: naming ``label`` for text the hint cannot take.
-    """
-    if not isinstance(value, str) or hint is None:
-        return value
-    kinds = _kinds(hint)
-    text = value.strip()
-    enums = [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, Enum)]
-    for kind in enums:
-        member = _member(kind, text)
-        if member is not None:
-            return member
-    if str in kinds or Any in kinds:
-        return value
-    if enums:
-        allowed = ", ".join(str(member.value) for kind in enums for member in kind)
-        raise ValueError(f"{label} must be one of {allowed}, got {value!r}")
-    if type(None) in kinds and text.lower() in _NONE:
-        return None
-    if bool in kinds:
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ValueError(f"{label} must be true or false, got {value!r}")
-    numbers: list[type[int] | type[float]] = [number for number in (int, float) if number in kinds]
-    for number in numbers:
-        try:
-            parsed = number(text)
-        except ValueError:
-            continue
-        if math.isfinite(parsed):
-            return parsed
-    if numbers:
-        raise ValueError(f"{label} must be {'a whole number' if numbers == [int] else 'a number'}, got {value!r}")
-    return value
-
-
-def _expected(cls: type) -> dict[str, Any]:
-    """What each constructor argument of ``cls`` expects: its annotation, else its default's type."""
-    init = cls.__init__  # type: ignore[misc]
-    try:
-        hints = typing.get_type_hints(init)
-    except Exception:  # annotations that do not resolve: fall back on the defaults
-        hints = {}
-    expected: dict[str, Any] = dict(_COMMON_TYPES)
-    for parameter in inspect.signature(init).parameters.values():
-        if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            continue
-        hint = hints.get(parameter.name)
-        if hint is not None:
-            expected[parameter.name] = hint
-        elif parameter.default is not inspect.Parameter.empty and parameter.default is not None:
-            expected[parameter.name] = type(parameter.default)
-    return expected
-
-
-def _required(cls: type) -> list[str]:
-    init = cls.__init__  # type: ignore[misc]
-    parameters = list(inspect.signature(init).parameters.values())[1:]  # not self
-    return [
-        p.name
-        for p in parameters
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
-
-
-def _typed(cls: type, arguments: Mapping[str, Any], label: Label) -> dict[str, Any]:
-    expected = _expected(cls)
-    return {key: convert(value, expected.get(key), label(key)) for key, value in arguments.items()}
-
-
-def driver_arguments(cls: type, arguments: Mapping[str, Any], driver: str, label: Label) -> dict[str, Any]:
-    """``arguments`` for ``cls``'s constructor, typed; ``label(key)`` says where a key came from.
-
-    :raises ValueError: for a required argument that is missing (a credential, say), naming
-        the driver ``driver``, and for a value of the wrong form, naming its label.
-    """
-    missing = [name for name in _required(cls) if name not in arguments]
-    if missing:
-        names = ", ".join(repr(name) for name in missing)
-        raise ValueError(f"driver {driver!r} needs {names}, missing from the configuration")
-    return _typed(cls, arguments, label)
-
-
-# -- sources: INI files and the environment --------------------------------------------------------
-
-
-def _read_ini(path: Path, keep_case: bool) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    if keep_case:
-        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are argument names
-    try:
-        with path.open(encoding="utf-8") as file:
-            parser.read_file(file)
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    except (configparser.Error, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {error}".splitlines()[0]) from None
-    return parser
-
-
-def _sections(parser: configparser.ConfigParser) -> str:
-    return ", ".join(parser.sections()) or "none"
-
-
-def ini_section(
-    source: str | os.PathLike[str] | configparser.ConfigParser, section: str
-) -> tuple[dict[str, str], Label]:
-    """A section of an INI file (a path, whose keys keep their case, or a parsed ConfigParser),
-    and the label of each of its keys (``key in [section] of path``).
-
-    :raises ValueError: for a file that is missing or unreadable, or a section it lacks.
-    """
-    if isinstance(source, configparser.ConfigParser):
-        parser, where = source, "the configuration"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"no configuration file at {path}")
-        parser, where = _read_ini(path, keep_case=True), str(path)
-    if not parser.has_section(section):
-        raise ValueError(f"no section [{section}] in {where} (sections: {_sections(parser)})")
-    return dict(parser[section]), lambda key: f"{key} in [{section}] of {where}"
-
-
-def prefixed(environ: Mapping[str, str], prefix: str) -> dict[str, str]:
-    """The variables that start with ``prefix``, by the rest of their name, lowercased."""
-    return {key[len(prefix) :].lower(): value for key, value in environ.items() if key.startswith(prefix)}
 
 
 # -- the command's settings ------------------------------------------------------------------------
@@ -258,6 +105,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("auth_version", "ex_force_auth_version"),
         Setting("tenant", "ex_tenant_name"),
         Setting("domain", "ex_domain_name"),
+        Setting("project_domain_id", "ex_tenant_domain_id"),
         Setting("token", "ex_force_auth_token"),
         Setting("base_url", "ex_force_base_url"),
         Setting("retries", "ex_max_retries", lambda n: n >= 0, "a whole number >= 0"),
@@ -270,7 +118,7 @@ _TRANSPORT = ("retries", "http_timeout")
 
 _NO_CREDENTIALS = (
     "no credentials: give --user and --api-key (or --password), RACKIMG_USER and RACKIMG_API_KEY,"
-    " a --profile, or use --cloud local"
+    " an openrc's OS_* variables, --os-cloud, a --profile, or use --cloud local"
 )
 
 
@@ -341,6 +189,10 @@ class Settings:
                 raise MissingCredentialsError("--token needs --base-url (the compute endpoint)")
         elif not given.get("user") or not (given.get("api_key") or given.get("password")):
             raise MissingCredentialsError(_NO_CREDENTIALS)
+        if cloud != "rackspace" and not given.get("token") and not given.get("auth_url"):
+            raise MissingCredentialsError(
+                f"--cloud {cloud} needs the identity URL: give --auth-url, OS_AUTH_URL or RACKIMG_AUTH_URL"
+            )
         # The secret is the API key on Rackspace, the password elsewhere; either stands in.
         secret, other = ("api_key", "password") if cloud == "rackspace" else ("password", "api_key")
         chosen = secret if given.get(secret) else other
@@ -365,6 +217,8 @@ class Settings:
         typed = _typed(RackImgNodeDriver, raw, lambda argument: labels[argument])
         direct = {name: value for name, value in given.items() if SETTINGS[name].argument}
         typed.update(self._checked(direct))
+        if isinstance(typed.get("ex_force_auth_url"), str):
+            typed["ex_force_auth_url"] = identity_url(typed["ex_force_auth_url"])
         return typed
 
     def _checked(self, values: Mapping[str, str]) -> dict[str, Any]:
@@ -407,25 +261,39 @@ def _profile(options: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[di
 
 def resolve(options: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
     """The command's settings: each from ``options`` (by setting name), else its ``RACKIMG_*``
-    variable, else the profile that ``options["profile"]`` or ``RACKIMG_PROFILE`` names, in the
-    file ``options["config"]``, ``RACKIMG_CONFIG`` or :func:`default_config_path`. An empty
-    value counts as not given.
+    variable, else its ``OS_*`` variable (an openrc file's), else the profile that
+    ``options["profile"]`` or ``RACKIMG_PROFILE`` names (in the file ``options["config"]``,
+    ``RACKIMG_CONFIG`` or :func:`default_config_path`), else the cloud of clouds.yaml that
+    ``options["os_cloud"]`` or ``OS_CLOUD`` names. An empty value counts as not given. When
+    the ``OS_*`` variables or clouds.yaml give anything and nothing names the cloud, it is
+    ``openstack``.
 
-    :raises ValueError: for a profile that cannot be read, is not there, or has unknown keys.
+    :raises ValueError: for a profile or a clouds.yaml that cannot be read, is not there, or
+        has unknown keys, and for ``OS_*`` settings that libcloud cannot honour.
     """
+    from rackimg_driver._os_config import from_clouds_yaml, from_environment
+
     environ = os.environ if environ is None else environ
     profile, where = _profile(options, environ)
+    openrc = from_environment(environ)
+    os_cloud = options.get("os_cloud") or environ.get("OS_CLOUD")
+    clouds = from_clouds_yaml(str(os_cloud), environ) if os_cloud else {}
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     for setting in SETTINGS.values():
         candidates = (
             (options.get(setting.name), setting.option),
             (environ.get(setting.variable), setting.variable),
+            openrc.get(setting.name, (None, "")),
             (profile.get(setting.name), f"{setting.name} in {where}"),
+            clouds.get(setting.name, (None, "")),
         )
         for value, source in candidates:
             if value:
                 values[setting.name] = str(value)
                 sources[setting.name] = source
                 break
+    if "cloud" not in values and (openrc or clouds):
+        values["cloud"] = "openstack"
+        sources["cloud"] = "the OS_* variables" if openrc else f"--os-cloud {os_cloud}"
     return Settings(values, sources)

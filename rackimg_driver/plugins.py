@@ -7,7 +7,8 @@
   ``"openstack"`` all come through the same call.
 - :func:`driver_from_config`, :func:`driver_from_ini` and :func:`driver_from_env` build
   a driver from configuration: a driver name and its constructor arguments, typed where
-  the driver expects bools, numbers or an enum.
+  the driver expects bools, numbers or an enum; :func:`driver_from_openstack` builds this
+  driver from an openrc's ``OS_*`` variables and clouds.yaml.
 - :func:`register` makes libcloud's ``get_driver("rackimg")`` return this driver;
   :func:`register_all` does so for every driver of the namespace, so a libcloud application
   with no stevedore code finds every plugin.
@@ -36,6 +37,7 @@ __all__ = [
     "driver_from_config",
     "driver_from_env",
     "driver_from_ini",
+    "driver_from_openstack",
     "known_driver_names",
     "load_driver_class",
     "register",
@@ -197,6 +199,26 @@ def driver_from_env(prefix: str = "LIBCLOUD_COMPUTE_", environ: Mapping[str, str
     an error names the variable."""
     config = configuration.prefixed(os.environ if environ is None else environ, prefix)
     return _driver_from(config, lambda key: f"{prefix}{key.upper()}", f"{prefix}DRIVER is not set")
+
+
+def driver_from_openstack(cloud: str | None = None, environ: Mapping[str, str] | None = None) -> NodeDriver:
+    """Build this driver as an OpenStack user's tools would log in: from the ``OS_*``
+    variables an openrc file sets, and from the cloud ``cloud`` of clouds.yaml (else the one
+    ``OS_CLOUD`` names, if any), found where openstacksdk looks, with secure.yaml merged in.
+    The variables beat the file; reading the file needs PyYAML (the ``yaml`` extra). The
+    same reading as ``rackimg``'s (see the command line's docs), also ``RACKIMG_*`` variables.
+
+    :raises ValueError: naming the variable or the key, for a value of the wrong form, for a
+        clouds.yaml that is missing or lacks the cloud, and for what libcloud cannot do (a
+        project by id alone, a project domain by a name other than Default, an interface
+        other than public); ``MissingCredentialsError`` (a ValueError) for no credentials.
+    """
+    from rackimg_driver.driver import RackImgNodeDriver
+
+    settings = configuration.resolve({"os_cloud": cloud}, environ)
+    if settings.cloud == "local":
+        raise ValueError("driver_from_openstack: the local cloud is rackimg_driver.emulator.LocalCloud")
+    return RackImgNodeDriver(**settings.driver_arguments())
 
 
 # -- libcloud's get_driver --------------------------------------------------------------------------

@@ -96,8 +96,9 @@ def find_rackimg_script() -> str:
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    """os.environ without RACKIMG_* / LIBCLOUD_* / PYTEST_* settings, with every home in ``home``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("RACKIMG_", "LIBCLOUD_", "PYTEST_"))}
+    """os.environ without RACKIMG_* / OS_* / LIBCLOUD_* / PYTEST_* settings, with every home in ``home``."""
+    prefixes = ("RACKIMG_", "OS_", "LIBCLOUD_", "PYTEST_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
     for name in ("home", "config", "data", "rackimg-data"):
         (home / name).mkdir(parents=True, exist_ok=True)
     env.update(

@@ -16,7 +16,7 @@ from .conftest import SEEDED_IDS, Rackimg, ids_of, openstack_options, run_togeth
 
 NO_CREDENTIALS = (
     "rackimg: error: no credentials: give --user and --api-key (or --password), RACKIMG_USER and"
-    " RACKIMG_API_KEY, a --profile, or use --cloud local"
+    " RACKIMG_API_KEY, an openrc's OS_* variables, --os-cloud, a --profile, or use --cloud local"
 )
 
 
@@ -29,7 +29,7 @@ WRONG_KEY = "wrong-key-5d41402abc4b2a76"
 
 #: Every key a profile may hold, in the order docs/cli.rst lists them.
 PROFILE_KEYS = (
-    "cloud, dialect, user, api_key, password, region, auth_url, auth_version, tenant, domain, token, base_url,"
+    "cloud, dialect, user, api_key, password, region, auth_url, auth_version, tenant, domain, project_domain_id, token, base_url,"
     " retries, http_timeout"
 )
 

@@ -276,3 +276,31 @@ def test_a_driver_from_environment_variables() -> None:
         assert len(driver.list_images(ex_filters={"type": "BASE"})) == 7
     with pytest.raises(DriverLoadError, match="APP_CLOUD_DRIVER is not set"):
         driver_from_env("APP_CLOUD_", {})
+
+
+def test_driver_from_openstack_reads_an_openrc_environment_and_clouds_yaml(tmp_path: Path) -> None:
+    from rackimg_driver.plugins import driver_from_openstack
+
+    with LocalCloud("openstack") as cloud:
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(
+            f"clouds:\n  lab:\n    region_name: RegionOne\n    auth:\n      auth_url: {cloud.url}/v3\n"
+            f"      username: {cloud.username}\n      project_name: {cloud.project_name}\n"
+            "      user_domain_name: Default\n",
+            encoding="utf-8",
+        )
+        files = {"OS_CLIENT_CONFIG_FILE": str(clouds), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+        # The password from the environment, the rest from the file: the variables beat the file.
+        from_both = driver_from_openstack("lab", {**files, "OS_PASSWORD": cloud.password})
+        openrc = {
+            "OS_AUTH_URL": cloud.url,
+            "OS_USERNAME": cloud.username,
+            "OS_PASSWORD": cloud.password,
+            "OS_PROJECT_NAME": cloud.project_name,
+        }
+        from_env = driver_from_openstack(environ=openrc)
+        assert isinstance(from_both, RackImgNodeDriver) and isinstance(from_env, RackImgNodeDriver)
+        assert from_both.dialect.value == from_env.dialect.value == "openstack"
+        assert [i.id for i in from_both.list_images()] == [i.id for i in from_env.list_images()] != []
+        with pytest.raises(ValueError, match=r"no cloud 'prod' in .*clouds.yaml \(clouds: lab\)"):
+            driver_from_openstack("prod", files)
