@@ -43,7 +43,8 @@ def list_images(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     detailed = args.detailed
     with open_driver(args, err) as driver:
         images = driver.ex_iterate_images(ex_filters=filters, ex_detailed=detailed, ex_page_size=args.page_size)
-        return list_rows((image_row(image, detailed) for image in images), plan, out)
+        fields = plan.fields
+        return list_rows((image_row(image, detailed, fields) for image in images), plan, out)
 
 
 def show_image(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

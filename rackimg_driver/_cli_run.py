@@ -80,7 +80,11 @@ def _local_credentials(cloud: Any, given: Mapping[str, str], sources: Mapping[st
     wrong = [name for name in ("user", "api_key", "password") if name in given and given[name] != account[name]]
     if wrong:
         names = ", ".join(sources[name] for name in wrong)
-        raise CommandError(f"--cloud local: {names} is not the local cloud's (see `rackimg emulator --help`)", 3)
+        raise CommandError(
+            f"--cloud local: the {names} given is not the local cloud's; leave it out (the local cloud logs in"
+            " by itself), or see `rackimg emulator` for its account",
+            3,
+        )
     unused = [sources[name] for name in _ACCOUNT if name in given and name not in ("user", "api_key", "password")]
     if unused:
         err.write(f"rackimg: warning: --cloud local logs in by itself: ignored {', '.join(unused)}\n")

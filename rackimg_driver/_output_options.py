@@ -124,6 +124,13 @@ class OutputPlan:
     shown: Mapping[str, Callable[[Any], str]]
     every_field: bool
 
+    @property
+    def fields(self) -> tuple[str, ...] | None:
+        """The fields the rows need (the columns, then the sort keys), or None for every one."""
+        if self.every_field:
+            return None
+        return tuple(dict.fromkeys([*self.columns, *(name for name, _ in self.sort)]))
+
 
 def _names(values: Sequence[str] | None) -> list[str]:
     return [name.strip() for value in values or () for name in value.split(",") if name.strip()]
