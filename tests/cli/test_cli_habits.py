@@ -11,7 +11,7 @@ import rackimg_driver
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.emulator.seed import DB_SERVER_ID, DEMO_TENANT, SNAPSHOT_ACTIVE_ID, WINDOWS_2019_ID
 
-from .conftest import SEEDED_IDS, Rackimg, ids_of, rackspace_options, run_together
+from .conftest import SEEDED_IDS, Rackimg, ids_of, openstack_options, rackspace_options, run_together
 
 
 def test_version(rackimg: Rackimg) -> None:
@@ -118,3 +118,19 @@ def test_every_usage_error_is_one_line_naming_the_option_and_exits_2(
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [message]
+
+
+def test_the_glance_dialect_from_the_command_line(rackimg: Rackimg, openstack_cloud: LocalCloud) -> None:
+    options = openstack_options(openstack_cloud)
+    nova, glance, local_glance = run_together(
+        lambda: rackimg(*options, "images", "list", "-f", "json", "-c", "id,glance_status"),
+        lambda: rackimg(*options, "--dialect", "glance", "images", "list", "-f", "json", "-c", "id,glance_status"),
+        lambda: rackimg("images", "list", "--cloud", "local", "--dialect", "glance", "-f", "json", "-c", "id"),
+    )
+
+    for result in (nova, glance, local_glance):
+        assert result.returncode == 0, result.stderr
+    assert all(record["glance_status"] is None for record in json.loads(nova.stdout))
+    assert all(record["glance_status"] for record in json.loads(glance.stdout))
+    assert [r["id"] for r in json.loads(glance.stdout)] == [r["id"] for r in json.loads(nova.stdout)]
+    assert len(json.loads(local_glance.stdout)) > 0

@@ -102,3 +102,13 @@ def test_python_dash_m_runs_the_same_command(cli_env: dict[str, str]) -> None:
     assert result.stdout.startswith("usage: rackimg images ")
     for action in ("list", "show", "delete", "wait", "snapshot"):
         assert f"\n    {action} " in result.stdout, action
+
+
+def test_the_state_and_type_choices_are_the_drivers(rackimg: Rackimg) -> None:
+    from rackimg_driver import ImageState, ImageType
+
+    result = rackimg("images", "list", "--help")
+
+    states = "{" + ",".join(state.value for state in ImageState) + "}"
+    types = "{" + ",".join(kind.value for kind in ImageType) + "}"
+    assert states in result.stdout and types in result.stdout
