@@ -226,7 +226,8 @@ def _json_texts() -> Callable[[Row], str]:
         import orjson
     except ImportError:
         return _ENCODER.encode
-    dumps, refused = orjson.dumps, orjson.JSONEncodeError
+    dumps: Callable[..., bytes] = orjson.dumps
+    refused: type[Exception] = orjson.JSONEncodeError
 
     def text(row: Row) -> str:
         try:
