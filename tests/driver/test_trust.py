@@ -410,6 +410,20 @@ def test_one_try_ends_within_the_connect_plus_the_read_timeout(name: str) -> Non
         slow.close()
 
 
+def test_a_tls_handshake_a_byte_at_a_time_ends_within_the_connect_plus_the_read_timeout() -> None:
+    # A handshake record that announces 16,000 bytes, then sends them one at a time.
+    slow = SlowServer(_trickle(bytes([22, 3, 3, 0x3E, 0x80]) + bytes(16000), 0.05))
+    try:
+        driver = _token_driver(slow.port, ex_max_retries=0, ex_force_base_url=f"https://127.0.0.1:{slow.port}/v2/x")
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            driver.list_images()
+        took = time.monotonic() - started
+        assert took < 1.0 + 0.5, took
+    finally:
+        slow.close()
+
+
 def test_behind_an_http_proxy_one_try_ends_within_the_connect_plus_the_read_timeout(monkeypatch) -> None:
     # The proxy trickles its answer; the API host behind it (127.0.0.2) is never reached.
     requests_seen: list[bytes] = []
