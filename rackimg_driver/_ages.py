@@ -94,8 +94,8 @@ def check_keep(keep: Any) -> int | None:
 
 
 def check_per(per: Any) -> str | None:
-    if per in ("server", None):
-        return per  # type: ignore[no-any-return]
+    if per is None or per == "server":
+        return None if per is None else "server"
     raise ValueError(f"per must be 'server' (the newest of each server) or None (of all snapshots); got {per!r}")
 
 

@@ -267,8 +267,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if action == "wait":
         return _wait(args, out, err)
     if action == "prune":
-        from rackimg_driver._cli_prune import run_prune
+        from rackimg_driver._cli_prune import prune_arguments, run_prune
 
+        prune_arguments(args)  # a bad value exits 2 before the settings are read
         with _driver(args) as driver:
             return run_prune(args, driver, out, err)
     return _snapshot(args, out, err)

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
@@ -25,11 +25,9 @@ from rackimg_driver.dialects import RACKSPACE_REGIONS, ImageDialect, dialect_for
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError
 from rackimg_driver.filters import check_page_size, parse_filters
 from rackimg_driver.mapping import trim_to_brief
+from rackimg_driver.retention import PruneDecision, PruneResult, apply_prune, plan_prune
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
-
-if TYPE_CHECKING:
-    from rackimg_driver.retention import PruneDecision, PruneResult
 
 __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
 
@@ -413,8 +411,6 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         :param ex_nodes: The servers (default :meth:`list_nodes`; required in the glance dialect).
         :raises ValueError: with no rule, ``keep`` below 1 or a bad argument, before any request.
         """
-        from rackimg_driver.retention import plan_prune
-
         return plan_prune(self, keep, older_than, per, ex_filters, exclude_metadata, now, ex_nodes)
 
     def ex_apply_prune(
@@ -428,6 +424,4 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
         :param on_progress: Called after each delete decision with (done, total, result).
         """
-        from rackimg_driver.retention import apply_prune
-
         return apply_prune(self, plan, on_progress)

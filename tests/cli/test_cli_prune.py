@@ -176,6 +176,17 @@ def test_bad_values_exit_2_naming_the_option_before_any_request(hs: Rackimg, his
     assert history.faults.injected()["delay"] == 0
 
 
+def test_a_bad_value_exits_2_before_the_settings_are_read(rackimg: Rackimg) -> None:
+    # No credentials at all: the bad value is still what is reported (not exit 3).
+    result = rackimg("images", "prune", "--older-than", "yesterday")
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "rackimg: error: --older-than takes an age such as 30d or 12h (s m h d w) or an ISO date; got 'yesterday'"
+    ]
+    assert rackimg("images", "prune", "--keep", "2").returncode == 3  # a good value: the credentials are missing
+
+
 def snapshot(image_id: str, created: str) -> dict[str, object]:
     return {
         "id": image_id, "name": f"old-{image_id}", "status": "ACTIVE", "created": created, "updated": created,
