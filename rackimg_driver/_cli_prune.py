@@ -26,9 +26,10 @@ def add_prune_parser(image_commands: Any) -> argparse.ArgumentParser:
     prune: argparse.ArgumentParser = image_commands.add_parser(
         "prune",
         help="delete old snapshots by rules (prints the plan; deletes only with --yes)",
-        description="Keep the newest N snapshots of each server and/or delete those older than an age. "
-        "Never deleted: protected snapshots, snapshots a server boots from, those matching "
-        "--exclude-metadata, and those still SAVING. Without --yes, only the plan is printed.",
+        description="Keep the newest N snapshots of each server (--keep), delete only those older than an age "
+        "(--older-than), or both (then a snapshot goes only when both say so). Never deleted: protected "
+        "snapshots, snapshots a server boots from, those matching --exclude-metadata, and those still SAVING. "
+        "Without --yes, only the plan is printed.",
     )
     prune.add_argument("--keep", metavar="N", help="keep the newest N snapshots of each server (or of all)")
     prune.add_argument(
