@@ -55,11 +55,13 @@ def usage_lines(cloud: Any) -> list[str]:
 
 
 def _prepare(cloud: Any, args: argparse.Namespace, out: TextIO) -> None:
-    from rackimg_driver.emulator.seed import seed_demo_data
+    from rackimg_driver.emulator.seed import seed_demo_data, seed_prune_history
 
     if args.reset:
         cloud.store.reset()
         seed_demo_data(cloud.store)
+        if args.history:
+            seed_prune_history(cloud.store)
         print(f"reset {cloud.store.path} to the seed data", file=out)
     if args.images:
         # Ids from a fresh seed each time, so that a second --images adds to the first.
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # main thread happens to be, even before the banner is out.
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        cloud = LocalCloud(dialect, state, host=args.host, port=args.port)
+        cloud = LocalCloud(dialect, state, host=args.host, port=args.port, history=args.history)
         try:
             _prepare(cloud, args, out)
             if args.no_serve:

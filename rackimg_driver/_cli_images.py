@@ -24,7 +24,15 @@ from rackimg_driver._output import emit_record, image_row, output_plan, server_r
 if TYPE_CHECKING:
     from rackimg_driver.driver import RackImgNodeDriver
 
-__all__ = ["delete_images", "list_images", "list_servers", "show_image", "snapshot_server", "wait_for_image"]
+__all__ = [
+    "delete_images",
+    "list_images",
+    "list_servers",
+    "prune_images",
+    "show_image",
+    "snapshot_server",
+    "wait_for_image",
+]
 
 
 def list_images(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -217,3 +225,12 @@ def list_servers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     plan = output_plan(args)
     with open_driver(args, err) as driver:
         return list_rows((server_row(node) for node in driver.list_nodes()), plan, out)
+
+
+def prune_images(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``images prune``: :mod:`._cli_prune` plans and applies; its values are checked first."""
+    from rackimg_driver._cli_prune import prune_arguments, run_prune
+
+    prune_arguments(args)  # a bad value exits 2 before the settings are read
+    with open_driver(args, err) as driver:
+        return run_prune(args, driver, out, err)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from rackimg_driver import __version__
+from rackimg_driver._cli_prune import add_prune_parser
 from rackimg_driver._output import IMAGE_FIELDS, SERVER_FIELDS, add_output_options, add_show_options
 from rackimg_driver.configuration import CLOUDS, DIALECTS, default_config_path
 
@@ -33,6 +34,7 @@ EXIT_CODES = {
     5: "rate limited (413/429); try again later",
     6: "the image waited for turned ERROR or DELETED, or disappeared while waited for",
     7: "the wait timed out",
+    8: "images prune --yes: some deletes failed (the others were done)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -220,6 +222,11 @@ def _image_commands(images: argparse.ArgumentParser) -> None:
     snapshot.add_argument("--timeout", type=seconds, default=600.0, help="seconds to wait (default 600)")
     snapshot.add_argument("--interval", type=seconds, default=2.0, help="seconds between polls (default 2)")
 
+    # images prune (its own module): the global options after its name, run through _cli_images.
+    prune = add_prune_parser(commands)
+    _global_options(prune, after_command=True)
+    prune.set_defaults(run=f"{_IMAGES}:prune_images")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the docs' command-line page is generated from it."""
@@ -270,5 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--reset", action="store_true", help="forget every change: back to the seed data first")
     emulator.add_argument(
         "--no-serve", dest="no_serve", action="store_true", help="only --reset and --images, then exit"
+    )
+    emulator.add_argument(
+        "--history", action="store_true", help="add 60 nights of snapshots of three servers (to try images prune)"
     )
     return parser

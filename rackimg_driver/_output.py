@@ -54,6 +54,7 @@ __all__ = [
     "output_plan",
     "plain",
     "server_row",
+    "table",
 ]
 
 Row = Mapping[str, Any]
@@ -189,6 +190,13 @@ def cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(plain(value))
+
+
+def table(rows: list[list[str]], out: TextIO) -> None:
+    """Rows of cells (the header first) as an aligned table, all at once (for small tables)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
 # -- writing -----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from rackimg_driver._cli_parser import EXIT_CODES, build_parser
 from rackimg_driver._cli_run import CommandError
-from rackimg_driver._output import UsageError
+from rackimg_driver._output import UsageError, table
 from rackimg_driver.configuration import MissingCredentialsError
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
@@ -54,9 +54,7 @@ def list_drivers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rows = [["NAME", "TARGET", "STATUS"]]
     rows += [[p.name, p.target, "ok"] for p in sorted(plugins, key=lambda p: p.name) if p.driver is not None]
     rows += [[p.name, p.target, f"broken ({p.error})"] for p in plugins if p.driver is None]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        out.write("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip() + "\n")
+    table(rows, out)
     return 0
 
 
