@@ -134,3 +134,10 @@ def test_the_glance_dialect_from_the_command_line(rackimg: Rackimg, openstack_cl
     assert all(record["glance_status"] for record in json.loads(glance.stdout))
     assert [r["id"] for r in json.loads(glance.stdout)] == [r["id"] for r in json.loads(nova.stdout)]
     assert len(json.loads(local_glance.stdout)) > 0
+
+
+def test_images_prune_takes_the_global_options_after_its_name(rackimg: Rackimg) -> None:
+    result = rackimg("image", "prune", "--older-than", "30d", "--cloud", "local", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert {decision["id"] for decision in json.loads(result.stdout)} <= set(SEEDED_IDS)
