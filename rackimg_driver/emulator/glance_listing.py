@@ -40,7 +40,8 @@ _TIME_OPERATORS: dict[str, Callable[[datetime, datetime], bool]] = {
     "neq": operator.ne,
 }
 # Query keys that are not filters (sorting is checked, then only the default order is served).
-_NOT_FILTERS = ("limit", "marker", "sort", "sort_key", "sort_dir")
+_NOT_FILTERS = ("limit", "marker", "sort", "sort_key", "sort_dir", "member_status", "tag")
+_MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 _DEFAULT_SORTS = (None, "created_at", "created_at:desc")
 
 Predicate = Callable[[ImageRecord], bool]
@@ -122,6 +123,9 @@ class GlanceQuery:
     limit: int
     marker: str | None = None
     filters: tuple[Predicate, ...] = field(default=())
+    #: Which shares of other projects are listed, and whether community images are.
+    member_status: str = "accepted"
+    community: bool = False
 
     @classmethod
     def from_params(
@@ -148,10 +152,18 @@ class GlanceQuery:
                 filters.append(_exact_number(key, value))
             else:
                 filters.append(_property_filter(key, value))
+        tags = {value for key, value in params if key == "tag"}
+        if tags:
+            filters.append(lambda record: tags.issubset(record.tags))
+        member_status = values.get("member_status", "accepted")
+        if member_status not in _MEMBER_STATUSES:
+            raise BadQuery(f"Invalid status value: {member_status}")
         return cls(
             limit=_limit(values.get("limit"), max_limit, default_limit),
             marker=values.get("marker"),
             filters=tuple(filters),
+            member_status=member_status,
+            community=values.get("visibility") in ("community", "all"),
         )
 
     def matches(self, record: ImageRecord) -> bool:
