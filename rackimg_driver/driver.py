@@ -17,6 +17,7 @@ from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
 from rackimg_driver._arguments import id_of, metadata, scrubs_errors, seconds, segment, wanted_state
+from rackimg_driver._image_service import ImageServiceMixin
 from rackimg_driver._listing import MAPPING_ERRORS, Pipeline, pages
 from rackimg_driver._nodes import node_from_api, nodes_from_page
 from rackimg_driver.connection import RackImgConnection
@@ -33,7 +34,7 @@ __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
 _FINAL_STATES = (ImageState.ERROR, ImageState.DELETED)
 
 
-class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
+class RackImgNodeDriver(ImageServiceMixin, OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     """A libcloud compute driver for the images API of Rackspace Cloud Servers v2
     and of upstream OpenStack Nova.
 
