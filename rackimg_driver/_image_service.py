@@ -23,12 +23,12 @@ from libcloud.compute.types import NodeImageMemberState
 
 from rackimg_driver._arguments import id_of, scrubs_errors, segment
 from rackimg_driver._listing import MAPPING_ERRORS
+from rackimg_driver.dialects import DIALECTS, ImageDialect
 from rackimg_driver.errors import InvalidResponseError
 from rackimg_driver.mapping import glance_image_from_api
 
 if TYPE_CHECKING:
     from rackimg_driver.connection import RackImgConnection
-    from rackimg_driver.dialects import ImageDialect
 
 __all__ = ["PATCH_CONTENT_TYPE", "UPDATABLE_FIELDS", "VISIBILITIES", "ImageServiceMixin"]
 
@@ -153,6 +153,11 @@ class ImageServiceMixin:
             connection = self.connection.for_image_service()
             self._connections.image = connection
         return connection
+
+    @property
+    def image_service_dialect(self) -> ImageDialect:
+        """The dialect of the image service (the driver's own in the glance dialect)."""
+        return self.dialect if self.dialect.is_image_service else DIALECTS["glance"]
 
     def _image_call(self, image_id: str, rest: str = "", method: str = "GET", body: Any = None, **kw: Any) -> Any:
         connection = self.image_connection

@@ -93,7 +93,10 @@ class GlanceAPI(GlanceAdminHandlers):
             if query.marker is not None:
                 self.store.get_image(ctx.tenant, query.marker)  # also with limit=0
             images = self.store.iter_images(
-                ctx.tenant, after=query.marker, member_status=query.member_status, community=query.community
+                ctx.tenant,
+                after=None if query.order else query.marker,
+                member_status=query.member_status,
+                community=query.community,
             )
             page = glance_page(images, query)
         except BadQuery as exc:

@@ -237,3 +237,115 @@ def test_a_fixed_token_without_a_catalog_says_the_image_service_is_missing() -> 
         assert driver.ex_get_image_metadata(IMAGE)["image_type"] == "snapshot"  # the compute proxy works
         with pytest.raises(NotImplementedError, match="image service"):
             driver.ex_add_image_tag(IMAGE, "web")
+
+
+# -- the filters only the image service answers -----------------------------------------------
+
+SERVICE_FILTERS: dict[str, dict[str, Any]] = {
+    "visibility-public": {"visibility": "public"},
+    "visibility-private": {"visibility": "private"},
+    "visibility-shared": {"visibility": "shared"},
+    "visibility-community": {"visibility": "community"},
+    "owner": {"owner": "rackspace"},
+    "one-tag": {"tag": "web"},
+    "every-tag": {"tag": ["web", "golden"]},
+    "protected": {"protected": True},
+    "unprotected": {"protected": False},
+    "sort-name": {"sort": "name:asc"},
+    "sort-two-keys": {"sort": "minDisk:desc,name:asc"},
+    "sort-with-limit": {"sort": "created:asc", "limit": 3},
+    "with-nova-filters": {"visibility": "private", "status": "ACTIVE", "type": "snapshot"},
+}
+
+
+def shared_cloud_state(cloud: LocalCloud) -> None:
+    """Some tags, a shared, a community and a protected image, in the local cloud's store."""
+    owner = RackImgNodeDriver(**{**cloud.driver_kwargs, **FAST_RETRIES})
+    owner.ex_add_image_tag(IMAGE, "web")
+    owner.ex_add_image_tag(IMAGE, "golden")
+    owner.ex_add_image_tag(seed.BACKUP_ACTIVE_ID, "web")
+    owner.ex_update_image(IMAGE, {"visibility": "shared"})
+    owner.ex_update_image(seed.LEGACY_SNAPSHOT_ID, {"visibility": "community"})
+
+
+@pytest.fixture(scope="module")
+def clouds() -> Iterator[dict[str, LocalCloud]]:
+    with LocalCloud("rackspace") as rackspace, LocalCloud("openstack") as openstack, LocalCloud("glance") as glance:
+        found = {"rackspace": rackspace, "openstack": openstack, "glance": glance}
+        for cloud in found.values():
+            shared_cloud_state(cloud)
+        yield found
+
+
+@pytest.mark.parametrize("filters", SERVICE_FILTERS.values(), ids=SERVICE_FILTERS.keys())
+@pytest.mark.parametrize("page_size", [None, 2])
+def test_the_service_filters_give_the_same_answer_in_every_dialect(
+    clouds: dict[str, LocalCloud], filters: dict[str, Any], page_size: int | None
+) -> None:
+    got = {
+        dialect: [
+            image.id
+            for image in RackImgNodeDriver(**{**cloud.driver_kwargs, **FAST_RETRIES}).list_images(
+                ex_filters=filters, ex_page_size=page_size
+            )
+        ]
+        for dialect, cloud in clouds.items()
+    }
+    assert got["rackspace"] == got["openstack"] == got["glance"]
+    # And what the answer means, written out once more for the test (through get_image).
+    driver = RackImgNodeDriver(**{**clouds["glance"].driver_kwargs, **FAST_RETRIES})
+    for image in map(driver.get_image, got["glance"]):
+        extra = image.extra
+        assert filters.get("visibility", extra["visibility"]) == extra["visibility"]
+        assert filters.get("owner", extra["owner"]) == extra["owner"]
+        assert filters.get("protected", extra["protected"]) == extra["protected"]
+        tags = filters.get("tag", [])
+        assert set([tags] if isinstance(tags, str) else tags) <= set(extra["tags"])
+    if "sort" in filters:
+        field, _, direction = filters["sort"].split(",")[0].partition(":")
+        images = [driver.get_image(i) for i in got["glance"]]
+        values = [image.name if field == "name" else image.extra[field] for image in images]
+        assert values == sorted(values, reverse=direction == "desc")
+    if "limit" in filters:
+        assert len(got["glance"]) == filters["limit"]
+
+
+def test_the_member_sees_its_pending_and_accepted_shares_in_every_dialect(clouds: dict[str, LocalCloud]) -> None:
+    for cloud in clouds.values():
+        owner = RackImgNodeDriver(**{**cloud.driver_kwargs, **FAST_RETRIES})
+        member = RackImgNodeDriver(**{**cloud.member_driver_kwargs, **FAST_RETRIES})
+        owner.ex_create_image_member(IMAGE, MEMBER)
+        try:
+            pending = {image.id for image in member.list_images(ex_filters={"member_status": "pending"})}
+            assert IMAGE in pending and IMAGE not in listed(member)
+            member.ex_accept_image_member(IMAGE, MEMBER)
+            assert IMAGE in {i.id for i in member.list_images(ex_filters={"member_status": "accepted"})}
+            assert IMAGE not in {i.id for i in member.list_images(ex_filters={"member_status": "pending"})}
+            community = {image.id for image in member.list_images(ex_filters={"visibility": "community"})}
+            assert community == {seed.LEGACY_SNAPSHOT_ID}
+            assert seed.LEGACY_SNAPSHOT_ID not in listed(member)  # Nova never lists community images
+        finally:
+            owner.ex_delete_image_member(IMAGE, MEMBER)
+
+
+BAD_FILTERS = [
+    ({"visibility": "all"}, "ex_filters['visibility']"),
+    ({"owner": ""}, "ex_filters['owner']"),
+    ({"tag": []}, "ex_filters['tag']"),
+    ({"tag": ["web", 3]}, "ex_filters['tag']"),
+    ({"protected": "true"}, "ex_filters['protected']"),
+    ({"member_status": "maybe"}, "ex_filters['member_status']"),
+    ({"sort": "created_at:desc"}, "ex_filters['sort']"),
+    ({"sort": "name:up"}, "ex_filters['sort']"),
+    ({"sort": "name,name:asc"}, "ex_filters['sort']"),
+]
+
+
+@pytest.mark.parametrize(("filters", "named"), BAD_FILTERS)
+def test_bad_service_filters_are_refused_before_any_request(filters: dict[str, Any], named: str) -> None:
+    driver = RackImgNodeDriver(
+        "demo", "secret", ex_dialect="openstack", ex_force_auth_url="http://127.0.0.1:9", region=None, ex_max_retries=0
+    )
+    with pytest.raises(ValueError) as refused:
+        driver.list_images(ex_filters=filters)
+    assert str(refused.value).startswith(named)
