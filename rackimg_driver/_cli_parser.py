@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rackimg_driver._cli_images_admin import add_admin_parsers
 from rackimg_driver.configuration import CLOUDS, default_config_path
 
 __all__ = ["EXIT_CODES", "STATES", "TYPES", "build_parser"]
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    images = commands.add_parser("images", help="list, show, delete, wait for and snapshot images")
+    images = commands.add_parser("images", help="list, show, delete, wait for, snapshot, change and share images")
     image_commands = images.add_subparsers(dest="images_command", metavar="ACTION", required=True)
 
     listing = image_commands.add_parser("list", help="list images (every page) with server-side filters")
@@ -106,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--wait", action="store_true", help="wait until it is ACTIVE")
     snapshot.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
     snapshot.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
+
+    add_admin_parsers(image_commands)
 
     servers = commands.add_parser("servers", help="list the servers (to name one to snapshot)")
     servers.add_argument("--json", action="store_true", help="print JSON")

@@ -172,6 +172,10 @@ class ImageServiceMixin:
             message = f"the image is not understood ({type(error).__name__})"
             raise InvalidResponseError(message, response.status, "") from None
 
+    def image_from_service(self, image: NodeImage | str) -> NodeImage:
+        """The image as the image service shows it (with its owner, tags, protection...)."""
+        return self._glance_image(self._image_call(id_of(image, "image")))
+
     def _patch(self, image_id: str, patch: list[dict[str, Any]]) -> NodeImage:
         headers = {"Content-Type": PATCH_CONTENT_TYPE}
         return self._glance_image(self._image_call(image_id, method="PATCH", body=patch, headers=headers))

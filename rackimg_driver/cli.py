@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from rackimg_driver._cli_images_admin import ADMIN_ACTIONS, run_admin
 from rackimg_driver._cli_parser import EXIT_CODES, build_parser
 from rackimg_driver._output import cell, image_record, print_images, server_record, table
 from rackimg_driver.configuration import MissingCredentialsError, resolve
@@ -258,6 +259,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "emulator":
         return _emulator(args, out)
     action = args.images_command
+    if action in ADMIN_ACTIONS:
+        return run_admin(args, out, _driver, CommandError)
     if action == "list":
         return _list(args, out)
     if action == "show":
