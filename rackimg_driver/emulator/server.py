@@ -49,6 +49,8 @@ class LocalCloud:
     :param saving_seconds: how long a new snapshot stays SAVING.
     :param max_limit: the largest page of a list call.
     :param token_lifetime: seconds a token stays valid.
+    :param member: the second project's account (default: user ``alt``, tenant ``654321``), the
+        one images are shared with.
     :param faults: the faults object to use (a new one, seeded with ``fault_seed``, when None).
     :param verbose: log each request to stderr.
     """
@@ -69,6 +71,7 @@ class LocalCloud:
         password: str = "demo-password",
         tenant_id: str = "123456",
         project_name: str = "demo",
+        member: Credentials = MEMBER_ACCOUNT,
         faults: Faults | None = None,
         fault_seed: int = 0,
         verbose: bool = False,
@@ -88,7 +91,7 @@ class LocalCloud:
             tenant_id=tenant_id,
             project_name=project_name,
         )
-        self.identity = Identity(credentials, token_lifetime=token_lifetime, others=(MEMBER_ACCOUNT,))
+        self.identity = Identity(credentials, token_lifetime=token_lifetime, others=(member,))
         self.app = EmulatorApp(
             self.store,
             self.dialect,
@@ -159,9 +162,9 @@ class LocalCloud:
 
     @property
     def member_driver_kwargs(self) -> dict[str, Any]:
-        """Constructor arguments for the second project (user ``alt``, tenant ``654321``), the
-        one images are shared with: it accepts or rejects a share."""
-        return self._driver_kwargs(MEMBER_ACCOUNT)
+        """Constructor arguments for the second project (by default user ``alt``, tenant
+        ``654321``), the one images are shared with: it accepts or rejects a share."""
+        return self._driver_kwargs(self.identity.accounts[1])
 
     def _driver_kwargs(self, account: Credentials) -> dict[str, Any]:
         if self.dialect == "rackspace":
