@@ -4,7 +4,9 @@ rest of the proxy).
 
 As observed on Nova 34: PUT on the collection replaces every property (``image_type`` and
 ``instance_uuid`` included), POST merges, a key's PUT must name the key of its URL, deleting a
-missing key is 404 "Invalid metadata key"; only the owner changes an image (403).
+missing key is 404 "Invalid metadata key"; only the owner changes an image (403); every write
+turns a shared or community image private (Nova writes the image back as Glance v1's
+``is_public: false``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from .wsgi import Response, json_response
 
 if TYPE_CHECKING:
     from .compute_api import ComputeContext
+    from .profiles import CloudProfile
     from .store import Store
+
+_NOT_PUBLIC = ("shared", "community")
 
 
 def _answer(call: Callable[[], Response]) -> Response:
@@ -54,9 +59,15 @@ class ComputeMetadataHandlers:
     """The image metadata calls of the compute API."""
 
     store: Store
+    profile: CloudProfile
 
     def _set(self, ctx: ComputeContext, image_id: str, properties: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.store.update_image(ctx.tenant, image_id, {}, properties).properties)
+        fields: dict[str, Any] = {}
+        if self.profile.upstream_nova and self.store.get_image(ctx.tenant, image_id).visibility in _NOT_PUBLIC:
+            # Nova writes the whole image back in Glance v1's terms (is_public false), so a
+            # shared or community image turns private (observed on Nova 34).
+            fields["visibility"] = "private"
+        return dict(self.store.update_image(ctx.tenant, image_id, fields, properties).properties)
 
     def get_metadata(self, ctx: ComputeContext, image_id: str) -> Response:
         return _answer(

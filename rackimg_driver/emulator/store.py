@@ -189,23 +189,10 @@ class Store(SharingMixin):
             moment = to_text(start + timedelta(seconds=i))
             rows.append(
                 (
-                    str(uuid.uuid5(_BULK_IDS, f"{id_seed}:{i}")),
-                    f"{name_prefix}-{i:0{width}d}",
-                    status,
-                    owner,
-                    visibility,
-                    moment,
-                    moment,
-                    min_disk,
-                    min_ram,
-                    size,
-                    0,
-                    disk_config,
-                    props,
-                    None,
-                    None,
+                    str(uuid.uuid5(_BULK_IDS, f"{id_seed}:{i}")), f"{name_prefix}-{i:0{width}d}", status, owner,
+                    visibility, moment, moment, min_disk, min_ram, size, 0, disk_config, props, None, None,
                 )
-            )
+            )  # fmt: skip
         with self._transaction() as conn:
             conn.executemany(INSERT_IMAGE, rows)
         return [row[0] for row in rows]
@@ -321,22 +308,10 @@ class Store(SharingMixin):
             properties["instance_uuid"] = server.id
             started = self.now()
             row = (
-                str(uuid.uuid4()),
-                name,
-                "saving",
-                tenant,
-                "private",
-                to_text(started),
-                to_text(started),
-                min_disk,
-                0,
-                size,
-                0,
-                disk_config,
-                json.dumps(properties, sort_keys=True),
-                started.timestamp(),
+                str(uuid.uuid4()), name, "saving", tenant, "private", to_text(started), to_text(started), min_disk,
+                0, size, 0, disk_config, json.dumps(properties, sort_keys=True), started.timestamp(),
                 max(0.0, float(saving_seconds)),
-            )
+            )  # fmt: skip
             conn.execute(INSERT_IMAGE, row)
         return self.get_image(tenant, row[0])
 

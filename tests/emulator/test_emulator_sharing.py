@@ -177,3 +177,14 @@ def test_novas_metadata_proxy(osc: Client) -> None:
     assert osc.get(f"/images/{IMAGE}").json()["image"]["metadata"] == {"only": "this"}
     assert osc.post(path, json={"metadata": {"k": 1}}).status_code == 400
     assert osc.post(f"/images/{seed.UBUNTU_2204_ID}/metadata", json={"metadata": {"k": "v"}}).status_code == 403
+
+
+def test_a_nova_metadata_write_turns_a_shared_image_private(openstack_cloud: LocalCloud) -> None:
+    glance, nova = login_glance(openstack_cloud), login_openstack(openstack_cloud)
+    patch(glance, IMAGE, [{"op": "replace", "path": "/visibility", "value": "shared"}])
+    assert nova.post(f"/images/{IMAGE}/metadata", json={"metadata": {"role": "web"}}).status_code == 200
+    # Nova writes the image back as Glance v1's is_public=false (observed on Nova 34).
+    assert glance.get(f"/v2/images/{IMAGE}").json()["visibility"] == "private"
+    patch(glance, IMAGE, [{"op": "replace", "path": "/visibility", "value": "public"}])
+    assert nova.delete(f"/images/{IMAGE}/metadata/role").status_code == 204
+    assert glance.get(f"/v2/images/{IMAGE}").json()["visibility"] == "public"

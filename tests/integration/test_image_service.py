@@ -60,6 +60,7 @@ def test_the_other_project_accepts_then_rejects_a_share(stack: Stack, scratch: A
     owner, member = drivers(stack, dialect)
     other = stack.project_id("other")
     image_id = scratch("rackimg-shared", data=True)
+    owner.ex_update_image(image_id, {"visibility": "private"})  # (Glance makes new images shared)
     with pytest.raises(BaseHTTPError) as private:
         owner.ex_create_image_member(image_id, other)
     assert private.value.code == 403  # only shared images have members
