@@ -43,10 +43,12 @@ HERE = Path(__file__).resolve().parent
 COUNTED = (
     "floor_json",
     "floor_wrap",
+    "floor_keys_json",
     "list_images_json",
     "iterate_json",
     "libcloud",
     "floor_orjson",
+    "floor_keys_orjson",
     "list_images_orjson",
     "iterate_orjson",
 )

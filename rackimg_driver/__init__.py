@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # for type checkers: the names of _PUBLIC, loaded on first us
     from rackimg_driver.filters import FILTER_KEYS
     from rackimg_driver.mapping import EXTRA_KEYS
     from rackimg_driver.plugins import PROVIDER_NAME, register
+    from rackimg_driver.retention import PruneDecision, PruneResult
     from rackimg_driver.types import Dialect, ImageState, ImageType
 
 
@@ -45,6 +46,8 @@ _PUBLIC = {
     "ImageWaitTimeout": "rackimg_driver.errors",
     "InvalidResponseError": "rackimg_driver.errors",
     "PagingError": "rackimg_driver.errors",
+    "PruneDecision": "rackimg_driver.retention",
+    "PruneResult": "rackimg_driver.retention",
     "RackImgNodeDriver": "rackimg_driver.driver",
     "RedirectRefusedError": "rackimg_driver.errors",
     "TransportError": "rackimg_driver.errors",

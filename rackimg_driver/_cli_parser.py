@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rackimg_driver._cli_images_admin import add_admin_parsers
+from rackimg_driver._cli_prune import add_prune_parser
 from rackimg_driver.configuration import CLOUDS, default_config_path
 
 __all__ = ["EXIT_CODES", "STATES", "TYPES", "build_parser"]
@@ -19,6 +20,7 @@ EXIT_CODES = {
     5: "rate limited (413/429); try again later",
     6: "the image waited for turned ERROR or DELETED, or disappeared while waited for",
     7: "the wait timed out",
+    8: "images prune --yes: some deletes failed (the others were done)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
 
     add_admin_parsers(image_commands)
+    add_prune_parser(image_commands)
 
     servers = commands.add_parser("servers", help="list the servers (to name one to snapshot)")
     servers.add_argument("--json", action="store_true", help="print JSON")
@@ -120,4 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8774)
     emulator.add_argument("--state", help="sqlite file to keep state in (default: in memory)")
     emulator.add_argument("--dialect", choices=("rackspace", "openstack", "glance"), default="rackspace")
+    emulator.add_argument(
+        "--history", action="store_true", help="add 60 nights of snapshots of three servers (to try images prune)"
+    )
     return parser

@@ -247,7 +247,7 @@ def _drivers(out: TextIO) -> int:
 def _emulator(args: argparse.Namespace, out: TextIO) -> int:
     from rackimg_driver.emulator import serve
 
-    serve(host=args.host, port=args.port, state=args.state, dialect=args.dialect, out=out)
+    serve(host=args.host, port=args.port, state=args.state, dialect=args.dialect, out=out, history=args.history)
     return 0
 
 
@@ -269,6 +269,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _delete(args, out, err)
     if action == "wait":
         return _wait(args, out, err)
+    if action == "prune":
+        from rackimg_driver._cli_prune import prune_arguments, run_prune
+
+        prune_arguments(args)  # a bad value exits 2 before the settings are read
+        with _driver(args) as driver:
+            return run_prune(args, driver, out, err)
     return _snapshot(args, out, err)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +26,7 @@ from rackimg_driver.dialects import RACKSPACE_REGIONS, ImageDialect, dialect_for
 from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError
 from rackimg_driver.filters import check_page_size, parse_filters
 from rackimg_driver.mapping import trim_to_brief
+from rackimg_driver.retention import PruneDecision, PruneResult, apply_prune, plan_prune
 from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
 
@@ -391,3 +393,43 @@ class RackImgNodeDriver(ImageServiceMixin, OpenStackDriverMixin, NodeDriver):  #
                 message = f"image {image_id} still {seen.value} (progress {progress}) after {limit:g} s"
                 raise ImageWaitTimeout(f"{message} waiting for {wanted.value}", image_id, seen, current)
             time.sleep(min(pause, remaining))
+
+    # -- retention -----------------------------------------------------------
+
+    def ex_plan_prune(
+        self,
+        keep: int | None = None,
+        older_than: Any = None,
+        per: str | None = "server",
+        ex_filters: Mapping[str, Any] | None = None,
+        exclude_metadata: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+        ex_nodes: Sequence[Node] | None = None,
+    ) -> list[PruneDecision]:
+        """Which snapshots a prune keeps and deletes, changing nothing: one
+        :class:`PruneDecision` per snapshot considered (see :doc:`retention`).
+
+        :param keep: Keep the newest ``keep`` of each server's snapshots (of all with ``per=None``).
+        :param older_than: Delete only those created before: a ``timedelta``, a ``datetime``,
+            ``"30d"``, ``"12h"`` (s, m, h, d, w) or an ISO date. With ``keep``, both must agree.
+        :param ex_filters: Narrows what is considered, as in :meth:`list_images` (here
+            ``server`` may also be a list of servers).
+        :param exclude_metadata: Always keep snapshots with any of these metadata pairs.
+        :param now: What ``older_than`` counts back from (default: now).
+        :param ex_nodes: The servers (default :meth:`list_nodes`; required in the glance dialect).
+        :raises ValueError: with no rule, ``keep`` below 1 or a bad argument, before any request.
+        """
+        return plan_prune(self, keep, older_than, per, ex_filters, exclude_metadata, now, ex_nodes)
+
+    def ex_apply_prune(
+        self,
+        plan: Sequence[PruneDecision],
+        on_progress: Callable[[int, int, PruneResult], Any] | None = None,
+    ) -> list[PruneResult]:
+        """Delete a plan's ``"delete"`` decisions, continuing past failures: one
+        :class:`PruneResult` per decision (``deleted``, ``gone``, ``skipped``, ``failed``).
+        Each image is looked at again right before its delete (see :doc:`retention`).
+
+        :param on_progress: Called after each delete decision with (done, total, result).
+        """
+        return apply_prune(self, plan, on_progress)

@@ -32,7 +32,7 @@ from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3 import connectionpool
+from urllib3 import ProxyManager, connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from rackimg_driver.errors import RedirectRefusedError, origin
@@ -202,10 +202,18 @@ class DeadlineAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         # An attribute of this pool manager only (urllib3 1.26 and 2.x).
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": HTTPConnectionPool,
-            "https": HTTPSConnectionPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # Behind an HTTP(S) proxy (HTTP_PROXY, or libcloud's proxy_url) the connection is to
+        # the proxy, and a Deadline cuts it off the same way. A SOCKS manager keeps its own.
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is ProxyManager:
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+_WATCHED_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
 @cache

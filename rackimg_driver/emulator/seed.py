@@ -9,9 +9,10 @@ and servers to snapshot.
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
-from .records import UTC
+from .records import UTC, ImageNotFound
 from .store import Store
 
 DEMO_TENANT = "123456"
@@ -217,3 +218,77 @@ def seed_demo_data(store: Store) -> None:
     _add_snapshots(store)
     _add_servers(store)
     store.mark_seeded()
+
+
+# -- a snapshot history, for trying ``rackimg images prune`` ----------------------------------
+
+APP_SERVER_ID = "9d4a1e5c-6f7b-4c9d-8e0f-1a2b3c4d5e6f"
+RESTORED_SERVER_ID = "ae5b2f6d-7a8c-4d0e-9f1a-2b3c4d5e6f70"
+HISTORY_DAYS = 60
+#: The servers snapshotted every night at 02:00 UTC, and each snapshot's size.
+HISTORY_SERVERS = (
+    ("web01", WEB_SERVER_ID, 20 * GIB),
+    ("db01", DB_SERVER_ID, 16 * GIB),
+    ("app01", APP_SERVER_ID, 8 * GIB),
+)
+# Namespace of the history's deterministic ids.
+_HISTORY_IDS = uuid.UUID("0c5e8a2d-4b7f-4e19-9a3c-7d1f6b2e8a40")
+
+
+def history_image_id(server: str, days_ago: int) -> str:
+    """The id of the nightly snapshot of ``server`` (``web01``, ``db01``, ``app01``) taken
+    ``days_ago`` nights before the history was seeded (0 is tonight's)."""
+    return str(uuid.uuid5(_HISTORY_IDS, f"{server}:{days_ago}"))
+
+
+def seed_prune_history(store: Store, days: int = HISTORY_DAYS) -> None:
+    """Add nightly snapshots of web01, db01 and app01 over the last ``days`` nights (counted
+    back from the store's clock), with what a prune must leave alone among them:
+
+    - tonight's snapshots (``days_ago`` 0): web01's still SAVING, db01's ERROR (Glance ``killed``);
+    - web01's of 45 nights ago is protected; db01's of 40 nights ago has ``retain=true``;
+    - server ``restored01`` (added here) boots from app01's of 50 nights ago.
+
+    A store that holds the history already is left as it is.
+    """
+    try:
+        store.get_image(DEMO_TENANT, history_image_id("web01", 1))
+        return
+    except ImageNotFound:
+        pass
+    servers = {server.id for server in store.list_servers(DEMO_TENANT)}
+    for name, server_id, _ in HISTORY_SERVERS:
+        if server_id not in servers:
+            store.add_server(server_id=server_id, name=name, tenant=DEMO_TENANT, image_id=DEBIAN_12_ID)
+    tonight = store.now().replace(hour=2, minute=0, second=0, microsecond=0)
+    if tonight > store.now():
+        tonight -= timedelta(days=1)
+    for name, server_id, size in HISTORY_SERVERS:
+        for days_ago in range(days):
+            status = "active"
+            if days_ago == 0:
+                status = {"web01": "saving", "db01": "killed"}.get(name, "active")
+            properties: dict[str, str | None] = {
+                "image_type": "snapshot",
+                "instance_uuid": server_id,
+                "os_type": "linux",
+                "user_id": "10001",
+            }
+            if (name, days_ago) == ("db01", 40):
+                properties["retain"] = "true"
+            moment = tonight - timedelta(days=days_ago)
+            store.add_image(
+                image_id=history_image_id(name, days_ago),
+                name=f"{name}-nightly-{moment:%Y-%m-%d}",
+                owner=DEMO_TENANT,
+                status=status,
+                created=moment,
+                updated=moment + timedelta(minutes=12),
+                min_disk=20,
+                size=size if status == "active" else None,
+                protected=(name, days_ago) == ("web01", 45),
+                properties=properties,
+            )
+    store.add_server(
+        server_id=RESTORED_SERVER_ID, name="restored01", tenant=DEMO_TENANT, image_id=history_image_id("app01", 50)
+    )

@@ -19,7 +19,7 @@ from .faults import Faults
 from .http_server import WSGIServer
 from .identity import Credentials, Identity
 from .profiles import get_profile
-from .seed import OTHER_TENANT, seed_demo_data
+from .seed import OTHER_TENANT, seed_demo_data, seed_prune_history
 from .store import Store
 
 DEFAULT_SAVING_SECONDS = 3.0
@@ -46,6 +46,8 @@ class LocalCloud:
     :param port: 0 picks a free port (kept when the same object is restarted).
     :param seed: fill an empty store with the demo data (a file that holds anything, or was
         seeded before, is left as it is).
+    :param history: also add 60 nights of snapshots of three servers, for trying a prune
+        (:func:`.seed.seed_prune_history`; left out of a store that has them already).
     :param saving_seconds: how long a new snapshot stays SAVING.
     :param max_limit: the largest page of a list call.
     :param token_lifetime: seconds a token stays valid.
@@ -63,6 +65,7 @@ class LocalCloud:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: bool = True,
+        history: bool = False,
         saving_seconds: float = DEFAULT_SAVING_SECONDS,
         max_limit: int = 1000,
         token_lifetime: float = 3600.0,
@@ -83,6 +86,8 @@ class LocalCloud:
         self.store = Store(state or ":memory:")
         if seed and self.store.is_empty() and not self.store.is_seeded():
             seed_demo_data(self.store)
+        if history:
+            seed_prune_history(self.store)
         self.faults = faults if faults is not None else Faults(seed=fault_seed)
         credentials = Credentials(
             username=username,

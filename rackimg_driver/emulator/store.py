@@ -271,6 +271,17 @@ class Store(SharingMixin):
             conn.execute("DELETE FROM image_members WHERE image_id = ?", (image_id,))
             conn.execute("DELETE FROM image_tags WHERE image_id = ?", (image_id,))
 
+    def set_protected(self, image_id: str, protected: bool = True) -> None:
+        """Protect an image (or lift its protection), as Glance's ``protected`` property does;
+        raises :class:`ImageNotFound` when there is no such image."""
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE images SET protected = ?, updated = ? WHERE id = ?",
+                (int(protected), to_text(self.now()), image_id),
+            ).rowcount
+        if not changed:
+            raise ImageNotFound(image_id)
+
     def create_snapshot(
         self,
         tenant: str,

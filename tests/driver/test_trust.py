@@ -410,6 +410,45 @@ def test_one_try_ends_within_the_connect_plus_the_read_timeout(name: str) -> Non
         slow.close()
 
 
+def test_a_tls_handshake_a_byte_at_a_time_ends_within_the_connect_plus_the_read_timeout() -> None:
+    # A handshake record that announces 16,000 bytes, then sends them one at a time.
+    slow = SlowServer(_trickle(bytes([22, 3, 3, 0x3E, 0x80]) + bytes(16000), 0.05))
+    try:
+        driver = _token_driver(slow.port, ex_max_retries=0, ex_force_base_url=f"https://127.0.0.1:{slow.port}/v2/x")
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            driver.list_images()
+        took = time.monotonic() - started
+        assert took < 1.0 + 0.5, took
+    finally:
+        slow.close()
+
+
+def test_behind_an_http_proxy_one_try_ends_within_the_connect_plus_the_read_timeout(monkeypatch) -> None:
+    # The proxy trickles its answer; the API host behind it (127.0.0.2) is never reached.
+    requests_seen: list[bytes] = []
+
+    def proxy(connection: socket.socket) -> None:
+        requests_seen.append(b"seen")
+        BEHAVIOURS["headers a byte at a time"](connection)
+
+    slow = SlowServer(proxy)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{slow.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{slow.port}")
+    try:
+        driver = _token_driver(slow.port, ex_max_retries=0, ex_force_base_url="http://127.0.0.2:9/v2/x")
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            driver.list_images()
+        took = time.monotonic() - started
+        assert requests_seen, "the request did not go through the proxy"
+        assert took < 1.0 + 0.5, took
+    finally:
+        slow.close()
+
+
 def test_a_call_with_retries_ends_within_the_retry_total_plus_one_try() -> None:
     slow = SlowServer(BEHAVIOURS["headers a byte at a time"])
     try:
@@ -512,12 +551,15 @@ def test_keyboard_interrupt_anywhere_leaves_the_process_and_the_driver_working(d
     try:
         for delay in [0.0005 * n for n in range(1, 60, 3)]:
             signal.setitimer(signal.ITIMER_REAL, delay)
+            # The one-shot alarm may also fire after the listing, before the timer is
+            # cleared: the outer try catches that interrupt too.
             try:
-                driver.list_images()
+                try:
+                    driver.list_images()
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
             except KeyboardInterrupt:
                 interrupted += 1
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
             assert _process_state() == before
         # In the caller's own loop over the iterator.
         images = driver.ex_iterate_images()
