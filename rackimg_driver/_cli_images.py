@@ -47,6 +47,11 @@ def list_images(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "type": args.type,
         "minDisk": args.min_disk,
         "minRam": args.min_ram,
+        "visibility": args.visibility,
+        "owner": args.owner,
+        "tag": args.tags,
+        "protected": args.protected,
+        "member_status": args.member_status,
     }
     detailed = args.detailed
     with open_driver(args, err) as driver:

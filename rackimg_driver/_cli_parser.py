@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from rackimg_driver import __version__
+from rackimg_driver._cli_images_admin import add_admin_commands
 from rackimg_driver._cli_prune import add_prune_parser
 from rackimg_driver._output import IMAGE_FIELDS, SERVER_FIELDS, add_output_options, add_show_options
 from rackimg_driver.configuration import CLOUDS, DIALECTS, default_config_path
@@ -40,6 +41,8 @@ EXIT_CODES = {
 
 # ImageState's and ImageType's values (rackimg_driver.types needs libcloud, which --help does not
 # load; tests/cli/test_cli_help.py checks that the two agree).
+VISIBILITIES = ("public", "private", "shared", "community")
+MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 STATES = ("ACTIVE", "SAVING", "DELETED", "ERROR", "UNKNOWN")
 TYPES = ("BASE", "SNAPSHOT")
 
@@ -194,6 +197,22 @@ def _image_commands(images: argparse.ArgumentParser) -> None:
         "--min-disk", dest="min_disk", type=count(0), help="only images needing at least this disk (GB)"
     )
     listing.add_argument("--min-ram", dest="min_ram", type=count(0), help="only images needing at least this RAM (MB)")
+    listing.add_argument("--visibility", choices=VISIBILITIES, help="only images of this visibility")
+    listing.add_argument("--owner", help="only images of this project (id)")
+    listing.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help="only images with this tag (repeatable: all of them)"
+    )
+    protection = listing.add_mutually_exclusive_group()
+    protection.add_argument("--protected", dest="protected", action="store_const", const=True, help="only protected")
+    protection.add_argument(
+        "--unprotected", dest="protected", action="store_const", const=False, help="only unprotected"
+    )
+    listing.add_argument(
+        "--member-status",
+        dest="member_status",
+        choices=MEMBER_STATUSES,
+        help="images shared with your project with this status of its membership",
+    )
     listing.add_argument("--page-size", dest="page_size", type=count(1), help="images per request")
     detail = listing.add_mutually_exclusive_group()
     detail.add_argument("--detail", dest="detailed", action="store_true", default=True, help="full images (default)")
@@ -227,6 +246,8 @@ def _image_commands(images: argparse.ArgumentParser) -> None:
     _global_options(prune, after_command=True)
     prune.set_defaults(run=f"{_IMAGES}:prune_images")
 
+    add_admin_commands(commands)  # set, unset, members, share, unshare, accept, reject
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the docs' command-line page is generated from it."""
@@ -243,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, after_command=False)
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    images = add_command(commands, "images", "", "list, show, delete, wait for and snapshot images", aliases=("image",))
+    images = add_command(
+        commands, "images", "", "list, show, delete, wait for, snapshot, change and share images", aliases=("image",)
+    )
     _image_commands(images)
 
     servers = add_command(commands, "servers", f"{_IMAGES}:list_servers", "list the servers (to name one to snapshot)")

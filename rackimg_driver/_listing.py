@@ -30,7 +30,7 @@ ReadPage = Callable[[Any, "int | None"], "tuple[list[Any], str | None]"]
 def pages(
     fetch: Fetch,
     read_page: ReadPage,
-    params: dict[str, str],
+    params: dict[str, Any],
     marker: str | None,
     page_limit: Callable[[], int | None],
 ) -> Iterator[tuple[list[Any], int]]:

@@ -23,11 +23,11 @@ from libcloud.common.base import Connection
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack import OpenStackBaseConnection
 from libcloud.common.openstack_identity import OpenStackServiceCatalog
-from libcloud.common.types import InvalidCredsError, MalformedResponseError
+from libcloud.common.types import InvalidCredsError, LibcloudError, MalformedResponseError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from rackimg_driver._response import RackImgResponse, TokenRejectedError
-from rackimg_driver.dialects import ImageDialect, RackspaceDialect
+from rackimg_driver.dialects import ImageDialect, RackspaceDialect, glance_images_path
 from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.errors import InvalidResponseError, RedirectRefusedError, TransportError, excerpt
 from rackimg_driver.redaction import Secrets
@@ -95,6 +95,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         #: Whether a failed try of the last request may have reached the server (see request).
         self.may_have_acted = False
         self._shared = _SharedAuth()
+        #: Whether this connection is the image service's (see :meth:`for_image_service`).
+        self.image_service = False
         self.service_type = self.dialect.service_type  # type: ignore[assignment]
         self.service_name = self.dialect.service_name  # type: ignore[assignment]
         self.service_region = self.dialect.service_region(region)  # type: ignore[assignment]
@@ -124,6 +126,18 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         sibling.may_have_acted = False
         return sibling
 
+    def for_image_service(self) -> RackImgConnection:
+        """A connection to the catalog's image service (type ``image``: Glance v2, Rackspace's
+        Cloud Images), with the same token, catalog and secrets, and its own HTTP."""
+        sibling = self.for_another_thread()
+        sibling.image_service = True
+        sibling.service_type = "image"  # type: ignore[assignment]
+        sibling.service_name = self.dialect.image_service_name  # type: ignore[assignment]
+        sibling._ex_force_service_type = None
+        sibling._ex_force_service_name = None
+        sibling.request_path = ""
+        return sibling
+
     def _use_safe_http(self) -> None:
         """libcloud's connection class in use (its logging one under LIBCLOUD_DEBUG), made safe
         (see :mod:`.transport`); the identity connection takes it over through ``parent_conn``."""
@@ -137,6 +151,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         """Where the images are, relative to the endpoint (the dialect knows)."""
         if not self.request_path:
             self._authenticate()
+        if self.image_service:
+            return glance_images_path(self.request_path or "")
         return self.dialect.images_path(self.request_path or "")
 
     def _set_up_connection_info(self, url: str) -> None:
@@ -155,6 +171,11 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
         """libcloud's (3.6 to 3.9), made safe for the connections of many threads: one of them
         authenticates at a time, and each takes the token and catalog that it got."""
         if self._ex_force_auth_token:
+            if self.image_service:
+                raise NotImplementedError(
+                    "this call needs the image service (catalog type 'image'), and with ex_force_auth_token"
+                    " there is no catalog: ex_force_base_url names only the images API"
+                )
             self._set_up_connection_info(url=self._ex_force_base_url)
             return
         shared = self._shared
@@ -173,7 +194,20 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
             self.auth_token_expires = identity.auth_token_expires
             self.auth_user_info = identity.auth_user_info
             self.service_catalog = shared.catalog
-        self._set_up_connection_info(url=self._ex_force_base_url or self.get_endpoint())
+        if self.image_service:
+            self._set_up_connection_info(url=self._image_endpoint())
+        else:
+            self._set_up_connection_info(url=self._ex_force_base_url or self.get_endpoint())
+
+    def _image_endpoint(self) -> str:
+        try:
+            return str(self.get_endpoint())
+        except LibcloudError:
+            name = f" named {self.service_name!r}" if self.service_name else ""
+            region = f" in region {self.service_region!r}" if self.service_region else ""
+            raise NotImplementedError(
+                f"this call needs the image service, and the catalog has no entry of type 'image'{name}{region}"
+            ) from None
 
     def _forget_token(self) -> None:
         """The API refused our token: forget it, unless another thread already has a new one."""
@@ -223,7 +257,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     def add_default_headers(self, headers: dict[str, str]) -> dict[str, str]:
         headers = super().add_default_headers(headers)
-        headers.update(self.dialect.headers())
+        if not self.image_service:  # (the compute microversion is not the image service's)
+            headers.update(self.dialect.headers())
         return headers
 
     def _request_once(self, action: str, params: Any, data: Any, headers: Any, method: str, raw: bool) -> Any:

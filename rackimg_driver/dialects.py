@@ -40,6 +40,7 @@ __all__ = [
     "NovaDialect",
     "RackspaceDialect",
     "dialect_for",
+    "glance_images_path",
 ]
 
 #: Regions of Rackspace Cloud Servers v2 (the ``region`` argument, rackspace dialect).
@@ -50,6 +51,11 @@ NOVA_MICROVERSION = "2.1"
 
 ToImage = Callable[[Any, NodeDriver, "int | None"], NodeImage]
 ReadPage = Callable[[Any, "int | None"], "tuple[list[Any], str | None]"]
+
+
+def glance_images_path(request_path: str) -> str:
+    """Where Glance v2's images are: the catalog's image endpoint may or may not end in /v2."""
+    return "/images" if request_path.rstrip("/").endswith("/v2") else "/v2/images"
 
 
 class ImageDialect:
@@ -72,6 +78,10 @@ class ImageDialect:
     creates_images: ClassVar[bool] = True
     #: Whether the servers of ``list_nodes`` are there.
     lists_servers: ClassVar[bool] = True
+    #: Whether the images API is itself the image service (members, tags, PATCH, properties).
+    is_image_service: ClassVar[bool] = False
+    #: The name of the catalog's image service entry (type ``image``), where the type is not enough.
+    image_service_name: ClassVar[str | None] = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.value!r}>"
@@ -141,6 +151,7 @@ class RackspaceDialect(ImageDialect):
 
     value = Dialect.RACKSPACE.value
     service_name = RACKSPACE_SERVICE_NAME
+    image_service_name = "cloudImages"
     auth_version = "2.0_apikey"
     auth_url = RACKSPACE_AUTH_URL
 
@@ -180,10 +191,10 @@ class GlanceDialect(ImageDialect):
     page_size = 1000  # Glance's own default is 25 a page; 1000 is its maximum
     creates_images = False
     lists_servers = False
+    is_image_service = True
 
     def images_path(self, request_path: str) -> str:
-        # The catalog's image endpoint may or may not end in /v2.
-        return "/images" if request_path.rstrip("/").endswith("/v2") else "/v2/images"
+        return glance_images_path(request_path)
 
     def listing_path(self, images_path: str, detailed: bool) -> str:
         return images_path  # every field in one listing

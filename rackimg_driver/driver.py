@@ -18,6 +18,7 @@ from libcloud.common.openstack import OpenStackDriverMixin
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation
 
 from rackimg_driver._arguments import id_of, metadata, scrubs_errors, seconds, segment, wanted_state
+from rackimg_driver._image_service import ImageServiceMixin
 from rackimg_driver._listing import MAPPING_ERRORS, Pipeline, pages
 from rackimg_driver._nodes import node_from_api, nodes_from_page
 from rackimg_driver.connection import RackImgConnection
@@ -35,7 +36,7 @@ __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
 _FINAL_STATES = (ImageState.ERROR, ImageState.DELETED)
 
 
-class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
+class RackImgNodeDriver(ImageServiceMixin, OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
     """A libcloud compute driver for the images API of Rackspace Cloud Servers v2
     and of upstream OpenStack Nova.
 
@@ -159,8 +160,10 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
 
         :param location: Ignored: a driver serves one region.
         :param ex_filters: Any of ``server``, ``name``, ``status``, ``changes-since``,
-            ``marker``, ``limit``, ``type``, ``minDisk``, ``minRam`` (see the docs'
-            filter table). With ``limit``, at most that many images in total.
+            ``marker``, ``limit``, ``type``, ``minDisk``, ``minRam``, and ``visibility``,
+            ``owner``, ``tag``, ``protected``, ``member_status``, ``sort`` (answered by the
+            image service in every dialect; see the docs' filter table). With ``limit``, at
+            most that many images in total.
         :param ex_detailed: False for id and name only (state and type are None).
         :param ex_page_size: Images per request, overriding the driver's default.
         :param ex_only_active: As in libcloud's OpenStack drivers: only ACTIVE images
@@ -189,20 +192,23 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         not at the first ``next()``.
         """
         query = parse_filters(ex_filters)
-        page_size = check_page_size(ex_page_size) or self.page_size or self.dialect.page_size
-        plan = self.dialect.plan(query, bool(ex_detailed))
-        to_image = self.dialect.to_image(plan.detailed)
+        # Filters Nova's proxy ignores are answered by the image service, in every dialect.
+        dialect = self.dialect if not query.needs_image_service else self.image_service_dialect
+        connection = (lambda: self.connection) if dialect is self.dialect else (lambda: self.image_connection)
+        page_size = check_page_size(ex_page_size) or self.page_size or dialect.page_size
+        plan = dialect.plan(query, bool(ex_detailed))
+        to_image = dialect.to_image(plan.detailed)
         pipeline = Pipeline(
             to_item=lambda raw, status: to_image(raw, self, status),
             check=plan.check,
-            trim=trim_to_brief if not ex_detailed and self.dialect.detailed_pages(plan.detailed) else None,
+            trim=trim_to_brief if not ex_detailed and dialect.detailed_pages(plan.detailed) else None,
             limit=query.limit,
         )
         return self._scrubbed(
             pipeline.run(
                 pages(
-                    self._fetch(lambda: self.dialect.listing_path(self.connection.images_path, plan.detailed)),
-                    self.dialect.read_page(),
+                    self._fetch(lambda: dialect.listing_path(connection().images_path, plan.detailed), connection),
+                    dialect.read_page(),
                     plan.params,
                     query.marker,
                     lambda: pipeline.page_limit(page_size, plan.exact),
@@ -217,12 +223,14 @@ class RackImgNodeDriver(OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
         except Exception as error:
             raise self.connection.secrets.scrub_exception(error)  # noqa: B904 (the same error)
 
-    def _fetch(self, action: Callable[[], str]) -> Callable[[dict[str, str], bool], Any]:
+    def _fetch(
+        self, action: Callable[[], str], connection: Callable[[], RackImgConnection] | None = None
+    ) -> Callable[[dict[str, Any], bool], Any]:
         """One page's answer, parsed: what :func:`._listing.pages` asks for each page."""
 
-        def fetch(params: dict[str, str], first_marker: bool) -> Any:
+        def fetch(params: dict[str, Any], first_marker: bool) -> Any:
             try:
-                return self.connection.request(action(), params=params)
+                return (connection() if connection else self.connection).request(action(), params=params)
             except BaseHTTPError as error:
                 if error.code == 400 and first_marker:
                     message = f"unknown marker {params.get('marker')!r}: the server refused it ({error.message})"

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from libcloud.compute.base import Node, NodeImage
 
+from rackimg_driver._service_filters import SERVICE_FILTER_KEYS, parse_service_filters, send
 from rackimg_driver.types import ImageState, ImageType, member_of
 
 __all__ = [
@@ -45,6 +46,7 @@ FILTER_KEYS = (
     "type",
     "minDisk",
     "minRam",
+    *SERVICE_FILTER_KEYS,
 )
 
 
@@ -134,6 +136,20 @@ class ImageQuery(NamedTuple):
     image_type: ImageType | None = None
     min_disk: int | None = None
     min_ram: int | None = None
+    # Answered by the image service only (see _service_filters).
+    visibility: str | None = None
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    protected: bool | None = None
+    member_status: str | None = None
+    sort: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def needs_image_service(self) -> bool:
+        """Whether a filter only the image service answers is given (Nova's proxy ignores them)."""
+        return bool(
+            self.visibility or self.owner or self.tags or self.protected is not None or self.member_status or self.sort
+        )
 
 
 class QueryPlan(NamedTuple):
@@ -145,7 +161,7 @@ class QueryPlan(NamedTuple):
     so the server returns more than matches and ``limit`` cannot size the pages.
     """
 
-    params: dict[str, str]
+    params: dict[str, Any]
     detailed: bool
     check: Callable[[NodeImage], bool] | None = None
     exact: bool = True
@@ -241,6 +257,7 @@ def parse_filters(ex_filters: Mapping[str, Any] | None) -> ImageQuery:
         image_type=_enum_value("type", given["type"], ImageType) if "type" in given else None,
         min_disk=_whole_number("minDisk", given["minDisk"], 0) if "minDisk" in given else None,
         min_ram=_whole_number("minRam", given["minRam"], 0) if "minRam" in given else None,
+        **parse_service_filters(given),
     )
 
 
@@ -290,7 +307,7 @@ def _matcher(query: ImageQuery) -> Callable[[NodeImage], bool] | None:
     return lambda image: all(test(image) for test in tests)
 
 
-def make_plan(query: ImageQuery, detailed: bool, params: dict[str, str], held_back: bool) -> QueryPlan:
+def make_plan(query: ImageQuery, detailed: bool, params: dict[str, Any], held_back: bool) -> QueryPlan:
     """A dialect's answer to ``query``: ``params`` to send, and whether a filter was
     ``held_back`` (then the listing is fetched detailed and checked on the client).
 
@@ -354,15 +371,16 @@ def nova_params(query: ImageQuery, trusts_filters: bool) -> tuple[dict[str, str]
 _GLANCE_STATUS_FILTER = {ImageState.ACTIVE: "active", ImageState.ERROR: "killed"}
 
 
-def glance_params(query: ImageQuery) -> tuple[dict[str, str], bool]:
+def glance_params(query: ImageQuery) -> tuple[dict[str, Any], bool]:
     """Glance v2's own filters: ``name``; ``instance_uuid`` for the server; ``updated_at=gte:``
     for changes-since; ``status`` where one Glance status is the whole state (ACTIVE is
     ``active``, ERROR is ``killed``). SAVING (queued or saving), DELETED (deleted or
     pending_delete), UNKNOWN (everything else), the type (an image without ``image_type``
     may still be a snapshot) and minDisk/minRam (not filters in Glance) are checked on the
     client."""
-    params: dict[str, str] = {}
+    params: dict[str, Any] = {}
     held_back = False
+    send(query, params)
     if query.server is not None:
         params["instance_uuid"] = query.server
     if query.name is not None:

@@ -73,6 +73,19 @@ EXTRA_KEYS = (
     "disk_config",
     "links",
     "glance_status",
+    "owner",
+    "protected",
+    "tags",
+    "checksum",
+    "disk_format",
+    "container_format",
+    "member_status",
+)
+
+#: The keys Nova's image view has no value for (its view has no owner, protection, tags,
+#: checksum or formats, and never a member's status).
+_NOT_FROM_NOVA = dict.fromkeys(
+    ("glance_status", "owner", "protected", "tags", "checksum", "disk_format", "container_format", "member_status")
 )
 
 _EMPTY_EXTRA = dict.fromkeys(EXTRA_KEYS)
@@ -211,9 +224,9 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
         "disk_config": v if type(v := get("OS-DCF:diskConfig")) is str_ else None,
         "links": v if type(v := get("links")) is list else [],
     }
-    # Nova shows no Glance status. Set apart: an 18th entry in the display above has CPython 3.11
-    # build the dict in two parts and merge them, about 4% of this function.
-    extra["glance_status"] = None
+    # What Nova does not show, in one update: more entries in the display above have CPython
+    # 3.11 build the dict in two parts and merge them, about 4% of this function.
+    extra.update(_NOT_FROM_NOVA)
     # Glance allows an image without a name; libcloud's annotation says str.
     return NodeImage(image_id, cast(str, name), driver, extra)
 
@@ -315,6 +328,13 @@ def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = No
         "disk_config": _disk_config(auto_disk),
         "links": [{"rel": "self", "href": self_link}] if isinstance(self_link, str) else [],
         "glance_status": _as_str(data.get("status")),
+        "owner": _as_str(data.get("owner")),
+        "protected": v if type(v := data.get("protected")) is bool else None,
+        "tags": [tag for tag in v if type(tag) is str] if type(v := data.get("tags")) is list else None,
+        "checksum": _as_str(data.get("checksum")),
+        "disk_format": _as_str(data.get("disk_format")),
+        "container_format": _as_str(data.get("container_format")),
+        "member_status": None,  # an image's view never says it; see the member calls
     }
     # Glance allows an image without a name; libcloud's annotation says str.
     return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)

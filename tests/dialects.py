@@ -11,8 +11,12 @@ from libcloud.compute.base import NodeImage
 from rackimg_driver import RackImgNodeDriver
 
 #: extra keys that differ by design: ``links`` point at different APIs, ``glance_status`` is set
-#: only in the glance dialect, and Nova's view has no ``visibility`` (always None there).
-DIALECT_ONLY = ("links", "glance_status", "visibility")
+#: only in the glance dialect, and Nova's view has no ``visibility``, ``owner``, ``protected``,
+#: ``tags``, ``checksum`` nor formats (always None there).
+DIALECT_ONLY = (
+    "links", "glance_status", "visibility", "owner", "protected", "tags", "checksum", "disk_format",
+    "container_format",
+)  # fmt: skip
 
 
 def comparable(image: NodeImage, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -10,9 +10,13 @@ Routes, for a reader (the table itself is ``routes``; ``{c}`` is the compute pre
     DELETE {c}/images/{id}                 delete (204)
     GET    {c}/servers  {c}/servers/detail  {c}/servers/{id}
     POST   {c}/servers/{id}/action         {"createImage": {"name", "metadata"}} -> 202 + Location
-    GET    /v2/images                      Glance v2 list (openstack and glance profiles)
+    GET|PUT|POST {c}/images/{id}/metadata, GET|PUT|DELETE .../metadata/{key}   Nova's metadata proxy
+    GET    /v2/images                      Glance v2 list (Cloud Images in rackspace)
     GET    /v2/images/{id}                 Glance v2 image
+    PATCH  /v2/images/{id}                 Glance v2 JSON patch (200, the image)
     DELETE /v2/images/{id}                 Glance v2 delete (204)
+    GET|POST /v2/images/{id}/members, GET|PUT|DELETE .../members/{member}       sharing
+    PUT|DELETE /v2/images/{id}/tags/{tag}, POST .../actions/deactivate|reactivate
     GET|POST|DELETE /_emulator/faults      read / merge / clear faults (see ``faults``)
     POST   /_emulator/reset                reseed the store ({"seed": false} leaves it empty)
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .answers import AUTH_REQUIRED, NOT_FOUND, nova_fault
+from .compute_metadata import ComputeMetadataHandlers
 from .faults import Faults
 from .identity import Identity, Token
 from .listing import BadQuery, ImageQuery, select_page
@@ -48,7 +49,7 @@ class ComputeContext:
     microversion: tuple[int, int] | None
 
 
-class ComputeAPI:
+class ComputeAPI(ComputeMetadataHandlers):
     """The handlers of the compute API; each takes a :class:`ComputeContext` and the path's values.
 
     :param store: the images and servers.

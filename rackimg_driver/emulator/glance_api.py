@@ -1,6 +1,7 @@
 """Glance v2 over HTTP: ``/v2/images`` at the catalog's ``image`` endpoint (routed in ``routes``).
 
-Served by the profiles that have Glance (openstack, glance). ``GET /v2/images`` lists with
+Served by the profiles that have an image service (openstack, glance, and rackspace's Cloud
+Images under ``/v2``); the calls beyond list, show and delete are ``glance_admin``'s. ``GET /v2/images`` lists with
 Glance's filters and paging (``glance_listing``), ``GET /v2/images/{id}`` shows one image,
 ``DELETE /v2/images/{id}`` deletes it (204). Glance answers errors as real Glance does: HTML
 pages, not JSON; a missing or expired token gets keystonemiddleware's 401 page.
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 
 from .answers import NOT_FOUND, glance_fault
 from .faults import Faults
+from .glance_admin import GlanceAdminHandlers
 from .glance_listing import DEFAULT_LIMIT, GlanceQuery, glance_page
 from .identity import Identity
 from .listing import BadQuery
@@ -40,7 +42,7 @@ class GlanceContext:
     tenant: str
 
 
-class GlanceAPI:
+class GlanceAPI(GlanceAdminHandlers):
     """The handlers of Glance v2; each takes a :class:`GlanceContext` and the path's values.
 
     :param store: the images (the same ones the compute API shows).
@@ -90,7 +92,13 @@ class GlanceAPI:
             query = GlanceQuery.from_params(request.raw_query, self.max_limit, self.default_limit)
             if query.marker is not None:
                 self.store.get_image(ctx.tenant, query.marker)  # also with limit=0
-            page = glance_page(self.store.iter_images(ctx.tenant, after=query.marker), query)
+            images = self.store.iter_images(
+                ctx.tenant,
+                after=None if query.order else query.marker,
+                member_status=query.member_status,
+                community=query.community,
+            )
+            page = glance_page(images, query)
         except BadQuery as exc:
             return glance_fault(400, str(exc))
         except ImageNotVisible:

@@ -20,6 +20,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .listing import BadQuery, Page, parse_iso8601
 from .records import ImageRecord
@@ -39,8 +40,9 @@ _TIME_OPERATORS: dict[str, Callable[[datetime, datetime], bool]] = {
     "eq": operator.eq,
     "neq": operator.ne,
 }
-# Query keys that are not filters (sorting is checked, then only the default order is served).
-_NOT_FILTERS = ("limit", "marker", "sort", "sort_key", "sort_dir")
+# Query keys that are not filters (sort orders the listing: see _sort_order).
+_NOT_FILTERS = ("limit", "marker", "sort", "sort_key", "sort_dir", "member_status", "tag")
+_MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 _DEFAULT_SORTS = (None, "created_at", "created_at:desc")
 
 Predicate = Callable[[ImageRecord], bool]
@@ -107,12 +109,45 @@ def _limit(value: str | None, max_limit: int, default: int) -> int:
     return min(number, max_limit)
 
 
-def _check_sort(params: Sequence[tuple[str, str]]) -> None:
+_SORT_KEYS = ("name", "status", "id", "size", "min_disk", "min_ram", "created_at", "updated_at", "visibility", "owner")
+
+
+def _sort_order(params: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``sort=key:dir,...`` (Glance's new syntax; a key without a direction is desc); the old
+    ``sort_key``/``sort_dir`` only in their default. Empty: the default order."""
     values = dict(params)
     sort = values.get("sort")
     key, direction = values.get("sort_key"), values.get("sort_dir")
-    if sort not in _DEFAULT_SORTS or key not in _DEFAULT_SORTS or direction not in (None, "desc"):
-        raise BadQuery("The local cloud sorts only newest first (sort_key=created_at, sort_dir=desc).")
+    if key not in _DEFAULT_SORTS or direction not in (None, "desc"):
+        raise BadQuery("The local cloud takes only sort=key:dir,... (sort_key/sort_dir only as created_at desc).")
+    if sort in _DEFAULT_SORTS:
+        return ()
+    order = []
+    for part in sort.split(","):
+        name, _, way = part.strip().partition(":")
+        if name not in _SORT_KEYS:
+            raise BadQuery(f"Invalid sort key: {name}. It should be one of the following: {', '.join(_SORT_KEYS)}.")
+        if way not in ("", "asc", "desc"):
+            raise BadQuery(f"Invalid sort direction: {way}")
+        order.append((name, way or "desc"))
+    return tuple(order)
+
+
+def _sort_value(record: ImageRecord, key: str) -> Any:
+    value = {
+        "created_at": record.created, "updated_at": record.updated, "min_disk": record.min_disk,
+        "min_ram": record.min_ram,
+    }.get(key, getattr(record, key, None))  # fmt: skip
+    return (value is not None, value if value is not None else 0)
+
+
+def sorted_records(records: Iterable[ImageRecord], order: tuple[tuple[str, str], ...]) -> list[ImageRecord]:
+    """``records`` in Glance's order: the keys given, then created_at and id (desc) to break ties."""
+    keys = [*order, *((k, "desc") for k in ("created_at", "id") if k not in dict(order))]
+    result = list(records)
+    for key, way in reversed(keys):  # stable sorts, the last key first
+        result.sort(key=lambda record: _sort_value(record, key), reverse=way == "desc")
+    return result
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,11 @@ class GlanceQuery:
     limit: int
     marker: str | None = None
     filters: tuple[Predicate, ...] = field(default=())
+    #: Which shares of other projects are listed, and whether community images are.
+    member_status: str = "accepted"
+    community: bool = False
+    #: ``sort``'s keys and directions (empty: newest first, as the store reads them).
+    order: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_params(
@@ -129,7 +169,7 @@ class GlanceQuery:
     ) -> GlanceQuery:
         """Parse query parameters (a repeated key: the last one); raises :class:`BadQuery`."""
         values = dict(params)
-        _check_sort(params)
+        order = _sort_order(params)
         filters: list[Predicate] = []
         for key, value in values.items():
             if key in _NOT_FILTERS:
@@ -148,10 +188,19 @@ class GlanceQuery:
                 filters.append(_exact_number(key, value))
             else:
                 filters.append(_property_filter(key, value))
+        tags = {value for key, value in params if key == "tag"}
+        if tags:
+            filters.append(lambda record: tags.issubset(record.tags))
+        member_status = values.get("member_status", "accepted")
+        if member_status not in _MEMBER_STATUSES:
+            raise BadQuery(f"Invalid status value: {member_status}")
         return cls(
             limit=_limit(values.get("limit"), max_limit, default_limit),
             marker=values.get("marker"),
             filters=tuple(filters),
+            member_status=member_status,
+            community=values.get("visibility") in ("community", "all"),
+            order=order,
         )
 
     def matches(self, record: ImageRecord) -> bool:
@@ -175,6 +224,11 @@ def glance_page(images: Iterable[ImageRecord], query: GlanceQuery) -> Page:
     ``next_marker`` is set whenever the page is full and not empty, also when nothing follows
     (real Glance then links to an empty page).
     """
+    if query.order:  # the whole listing in that order, then what follows the marker
+        images = sorted_records((r for r in images if query.matches(r)), query.order)
+        if query.marker is not None:
+            ids = [record.id for record in images]
+            images = images[ids.index(query.marker) + 1 :] if query.marker in ids else []
     selected: list[ImageRecord] = []
     if query.limit > 0:
         for record in images:

@@ -54,26 +54,35 @@ class Identity:
         credentials: Credentials | None = None,
         token_lifetime: float = 3600.0,
         clock: Clock = utc_now,
+        others: tuple[Credentials, ...] = (),
     ) -> None:
         self.credentials = credentials or Credentials()
+        #: Every account that may log in: the main one first, then ``others`` (other projects).
+        self.accounts = (self.credentials, *others)
         self.token_lifetime = token_lifetime
         self._clock = clock
         self._tokens: dict[str, Token] = {}
         self._lock = threading.Lock()
 
+    def account(self, username: str | None = None, user_id: str | None = None) -> Credentials:
+        """The account of that user name (or user id); the main one when none matches."""
+        for account in self.accounts:
+            if username == account.username or (user_id is not None and user_id == account.user_id):
+                return account
+        return self.credentials
+
     def check_api_key(self, username: str, api_key: str) -> bool:
-        return secrets.compare_digest(
-            f"{username}\0{api_key}", f"{self.credentials.username}\0{self.credentials.api_key}"
-        )
+        account = self.account(username)
+        return secrets.compare_digest(f"{username}\0{api_key}", f"{account.username}\0{account.api_key}")
 
     def check_password(self, username: str, password: str) -> bool:
-        return secrets.compare_digest(
-            f"{username}\0{password}", f"{self.credentials.username}\0{self.credentials.password}"
-        )
+        account = self.account(username)
+        return secrets.compare_digest(f"{username}\0{password}", f"{account.username}\0{account.password}")
 
-    def knows_tenant(self, tenant: str) -> bool:
-        """Whether ``tenant`` names our tenant, by id or by name."""
-        return tenant in (self.credentials.tenant_id, self.credentials.project_name)
+    def knows_tenant(self, tenant: str, account: Credentials | None = None) -> bool:
+        """Whether ``tenant`` names the account's tenant (the main one's by default), by id or name."""
+        account = account or self.credentials
+        return tenant in (account.tenant_id, account.project_name)
 
     def knows_domain(self, domain: dict[str, object] | None) -> bool:
         """Whether a Keystone v3 ``domain`` object (by id or name) names our domain."""
@@ -83,12 +92,13 @@ class Identity:
             return domain["id"] == self.credentials.domain_id
         return domain.get("name") == self.credentials.domain_name
 
-    def issue(self, scoped: bool = True) -> Token:
-        """A new token, scoped to the tenant unless ``scoped`` is False."""
+    def issue(self, scoped: bool = True, account: Credentials | None = None) -> Token:
+        """A new token of ``account`` (the main one by default), scoped to its tenant unless
+        ``scoped`` is False."""
         token = Token(
             id=secrets.token_hex(16),
             expires=self._clock() + timedelta(seconds=self.token_lifetime),
-            tenant_id=self.credentials.tenant_id if scoped else None,
+            tenant_id=(account or self.credentials).tenant_id if scoped else None,
         )
         with self._lock:
             self._tokens[token.id] = token

@@ -44,23 +44,25 @@ class IdentityAPI:
         auth = _auth_of(request)
         if isinstance(auth, Response):
             return auth
-        creds = self.identity.credentials
         api_key = auth.get("RAX-KSKEY:apiKeyCredentials")
         password = auth.get("passwordCredentials")
         if isinstance(api_key, dict):
             method = "APIKEY"
-            ok = self.identity.check_api_key(str(api_key.get("username", "")), str(api_key.get("apiKey", "")))
+            username = str(api_key.get("username", ""))
+            ok = self.identity.check_api_key(username, str(api_key.get("apiKey", "")))
         elif isinstance(password, dict):
             method = "PASSWORD"
-            ok = self.identity.check_password(str(password.get("username", "")), str(password.get("password", "")))
+            username = str(password.get("username", ""))
+            ok = self.identity.check_password(username, str(password.get("password", "")))
         else:
             return nova_fault(400, "Expecting apiKeyCredentials or passwordCredentials.")
+        creds = self.identity.account(username)
         tenant = auth.get("tenantName") or auth.get("tenantId")
-        if ok and tenant is not None and not self.identity.knows_tenant(str(tenant)):
+        if ok and tenant is not None and not self.identity.knows_tenant(str(tenant), creds):
             ok = False
         if not ok:
             return nova_fault(401, "Unable to authenticate user with credentials provided.")
-        token = self.identity.issue()
+        token = self.identity.issue(account=creds)
         tenant_name = creds.tenant_id if self.profile.tenant_name_is_id else creds.project_name
         access = {
             "token": {
@@ -69,7 +71,7 @@ class IdentityAPI:
                 "tenant": {"id": creds.tenant_id, "name": tenant_name},
                 "RAX-AUTH:authenticatedBy": [method],
             },
-            "serviceCatalog": self._catalog_v2(request.root),
+            "serviceCatalog": self._catalog_v2(request.root, creds.tenant_id),
             "user": {
                 "id": creds.user_id,
                 "name": creds.username,
@@ -79,8 +81,7 @@ class IdentityAPI:
         }
         return json_response(200, {"access": access})
 
-    def _catalog_v2(self, root: str) -> list[dict[str, Any]]:
-        tenant_id = self.identity.credentials.tenant_id
+    def _catalog_v2(self, root: str, tenant_id: str) -> list[dict[str, Any]]:
         catalog = []
         for service in self.profile.catalog(root, tenant_id):
             endpoints = []
@@ -100,7 +101,6 @@ class IdentityAPI:
         auth = _auth_of(request)
         if isinstance(auth, Response):
             return auth
-        creds = self.identity.credentials
         unauthorized = keystone_error(401, AUTH_REQUIRED, "Unauthorized")
         identity = auth.get("identity")
         if not isinstance(identity, dict) or "password" not in (identity.get("methods") or []):
@@ -108,6 +108,7 @@ class IdentityAPI:
         user = (identity.get("password") or {}).get("user") or {}
         if not isinstance(user, dict):
             return nova_fault(400, "Expecting auth.identity.password.user to be an object.")
+        creds = self.identity.account(user.get("name"), user.get("id"))
         if "id" in user:
             user_ok = user["id"] == creds.user_id
         else:
@@ -126,7 +127,7 @@ class IdentityAPI:
                 )
             if not project_ok:
                 return unauthorized
-        token = self.identity.issue(scoped=isinstance(project, dict))
+        token = self.identity.issue(scoped=isinstance(project, dict), account=creds)
         domain = {"id": creds.domain_id, "name": creds.domain_name}
         body: dict[str, Any] = {
             "methods": ["password"],
@@ -138,10 +139,10 @@ class IdentityAPI:
         if token.tenant_id is not None:
             body["project"] = {"id": creds.tenant_id, "name": creds.project_name, "domain": domain}
             body["roles"] = [{"id": "3", "name": "member"}]
-            body["catalog"] = self._catalog_v3(request.root)
+            body["catalog"] = self._catalog_v3(request.root, creds.tenant_id)
         return json_response(201, {"token": body}, [("X-Subject-Token", token.id)])
 
-    def _catalog_v3(self, root: str) -> list[dict[str, Any]]:
+    def _catalog_v3(self, root: str, tenant_id: str) -> list[dict[str, Any]]:
         return [
             {
                 "id": uuid.uuid5(uuid.NAMESPACE_URL, service["name"]).hex,
@@ -158,7 +159,7 @@ class IdentityAPI:
                     for region in service["regions"]
                 ],
             }
-            for service in self.profile.catalog(root, self.identity.credentials.tenant_id)
+            for service in self.profile.catalog(root, tenant_id)
         ]
 
 

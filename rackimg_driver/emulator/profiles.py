@@ -62,12 +62,16 @@ class CloudProfile:
     #: Answer as upstream Nova was observed to (image views, Glance's marker errors).
     upstream_nova = False
     #: Serve Glance v2 (``/v2/images``) at the root, the catalog's ``image`` endpoint.
-    serves_glance = False
+    serves_glance = True
     #: The tenant of an identity v2.0 token is named by its id (Rackspace), not by its name.
     tenant_name_is_id = False
 
     def compute_url(self, root: str, tenant: str) -> str:
         return f"{root}/{self.version_segment}/{tenant}"
+
+    def image_url(self, root: str) -> str:
+        """The catalog's ``image`` endpoint (Glance v2's images are ``/v2/images`` under the root)."""
+        return root
 
     def compute_root(self, parts: tuple[str, ...]) -> ComputeRoot | None:
         """Split a path (its segments) at the end of the compute prefix; None when it has none."""
@@ -114,6 +118,8 @@ class RackspaceProfile(CloudProfile):
                 "url": self.compute_url(root, tenant),
                 "version": "2",
             },
+            # Cloud Images: Glance v2 at /v2 (its images are /v2/images, see glance_api.py).
+            {"type": "image", "name": "cloudImages", "regions": list(self.region_names), "url": self.image_url(root)},
             {
                 "type": "object-store",
                 "name": "cloudFiles",
@@ -122,6 +128,9 @@ class RackspaceProfile(CloudProfile):
                 "version": "1",
             },
         ]
+
+    def image_url(self, root: str) -> str:
+        return f"{root}/v2"
 
     def status_matches(self, record: ImageRecord, wanted: str) -> bool:
         return nova_status(record)[0] == wanted.upper()
@@ -146,7 +155,6 @@ class OpenStackProfile(CloudProfile):
     region_names = ("RegionOne",)
     project_optional = True
     upstream_nova = True
-    serves_glance = True
 
     def catalog(self, root: str, tenant: str) -> list[dict[str, Any]]:
         return [
@@ -158,7 +166,7 @@ class OpenStackProfile(CloudProfile):
                 "version": "2.1",
             },
             # Glance v2: /v2/images under this root (see glance_api.py).
-            {"type": "image", "name": "glance", "regions": list(self.region_names), "url": root},
+            {"type": "image", "name": "glance", "regions": list(self.region_names), "url": self.image_url(root)},
             {"type": "identity", "name": "keystone", "regions": list(self.region_names),
              "url": f"{root}/v3"},
         ]  # fmt: skip

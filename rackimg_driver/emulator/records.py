@@ -54,10 +54,18 @@ class ImageRecord:
     disk_config: str | None
     properties: dict[str, str | None] = field(default_factory=dict)
     progress: int | None = None
+    tags: tuple[str, ...] = ()
 
-    def visible_to(self, tenant: str) -> bool:
-        """Whether ``tenant`` may see this image (its own, or a public one)."""
-        return self.owner == tenant or self.visibility == "public"
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A project an image is shared with, and its answer (``pending``, ``accepted``, ``rejected``)."""
+
+    image_id: str
+    member: str
+    status: str
+    created: datetime
+    updated: datetime
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,18 @@ class ImageProtected(PermissionError):
 
 class ImageNotOwned(ImageProtected):
     """The image is visible to the tenant (a public one) but belongs to someone else."""
+
+
+class NotAllowed(PermissionError):
+    """The tenant may not do this to the image (Glance's 403); the message says why."""
+
+
+class Conflict(ValueError):
+    """The change contradicts the image's state (Glance's 409); the message says why."""
+
+
+class Invalid(ValueError):
+    """A value the image service refuses (400); the message says which."""
 
 
 class ServerNotFound(LookupError):

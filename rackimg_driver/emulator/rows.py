@@ -40,18 +40,45 @@ CREATE TABLE IF NOT EXISTS servers (
     created TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS image_members (
+    image_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (image_id, member)
+);
+CREATE TABLE IF NOT EXISTS image_tags (image_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (image_id, tag));
 """
 
 IMAGE_COLUMNS = (
     "id, name, status, owner, visibility, created, updated, min_disk, min_ram, size, "
     "protected, disk_config, properties, saving_started, saving_seconds"
 )
+#: What a read selects: the columns, then the image's tags (a JSON list, sorted).
+IMAGE_SELECT = (
+    f"{IMAGE_COLUMNS}, (SELECT json_group_array(tag) FROM "
+    "(SELECT tag FROM image_tags WHERE image_tags.image_id = images.id ORDER BY tag))"
+)
+#: Where ``images`` may be seen by the tenant ``:tenant``: its own, public and community images,
+#: and shared ones it is a member of (in any status).
+VISIBLE = (
+    "(owner = :tenant OR visibility IN ('public', 'community') OR (visibility = 'shared' AND EXISTS "
+    "(SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = :tenant)))"
+)
+#: Where ``images`` is listed to ``:tenant``: its own and public images, community images when
+#: ``:community`` is 1, and shared ones whose membership is ``:member_status`` (or ``all``).
+LISTED = (
+    "(owner = :tenant OR visibility = 'public' OR (visibility = 'community' AND :community) "
+    "OR (visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id "
+    "AND m.member = :tenant AND (:member_status = 'all' OR m.status = :member_status))))"
+)
 INSERT_IMAGE = f"INSERT INTO images ({IMAGE_COLUMNS}) VALUES ({', '.join('?' * 15)})"
 SERVER_COLUMNS = "id, name, tenant, status, image_id, created"
 
 
 def image_from_row(row: Sequence[Any], now: datetime) -> ImageRecord:
-    """A row of ``SELECT {IMAGE_COLUMNS} FROM images`` as a record, read at ``now``: a snapshot this
+    """A row of ``SELECT {IMAGE_SELECT} FROM images`` as a record, read at ``now``: a snapshot this
     store is making has a progress until its saving time is over, and is ``active`` after it."""
     (
         image_id,
@@ -69,6 +96,7 @@ def image_from_row(row: Sequence[Any], now: datetime) -> ImageRecord:
         properties,
         saving_started,
         saving_seconds,
+        tags,
     ) = row
     progress = None
     if status == "saving" and saving_started is not None:
@@ -93,6 +121,7 @@ def image_from_row(row: Sequence[Any], now: datetime) -> ImageRecord:
         disk_config=disk_config,
         properties=json.loads(properties),
         progress=progress,
+        tags=tuple(json.loads(tags)),
     )
 
 

@@ -19,10 +19,19 @@ from .faults import Faults
 from .http_server import WSGIServer
 from .identity import Credentials, Identity
 from .profiles import get_profile
-from .seed import seed_demo_data, seed_prune_history
+from .seed import OTHER_TENANT, seed_demo_data, seed_prune_history
 from .store import Store
 
 DEFAULT_SAVING_SECONDS = 3.0
+#: The second project, the one images are shared with (it owns the seed's "other-tenant-secret").
+MEMBER_ACCOUNT = Credentials(
+    username="alt",
+    api_key="alt-api-key",
+    password="alt-password",
+    tenant_id=OTHER_TENANT,
+    project_name="alt",
+    user_id="10002",
+)
 
 _Cloud = TypeVar("_Cloud", bound="LocalCloud")
 
@@ -42,6 +51,8 @@ class LocalCloud:
     :param saving_seconds: how long a new snapshot stays SAVING.
     :param max_limit: the largest page of a list call.
     :param token_lifetime: seconds a token stays valid.
+    :param member: the second project's account (default: user ``alt``, tenant ``654321``), the
+        one images are shared with.
     :param faults: the faults object to use (a new one, seeded with ``fault_seed``, when None).
     :param verbose: log each request to stderr.
     """
@@ -63,6 +74,7 @@ class LocalCloud:
         password: str = "demo-password",
         tenant_id: str = "123456",
         project_name: str = "demo",
+        member: Credentials = MEMBER_ACCOUNT,
         faults: Faults | None = None,
         fault_seed: int = 0,
         verbose: bool = False,
@@ -84,7 +96,7 @@ class LocalCloud:
             tenant_id=tenant_id,
             project_name=project_name,
         )
-        self.identity = Identity(credentials, token_lifetime=token_lifetime)
+        self.identity = Identity(credentials, token_lifetime=token_lifetime, others=(member,))
         self.app = EmulatorApp(
             self.store,
             self.dialect,
@@ -129,10 +141,10 @@ class LocalCloud:
         return self.app.profile.compute_url(self.url, self.tenant_id)
 
     @property
-    def image_url(self) -> str | None:
-        """The catalog's ``image`` endpoint (Glance v2 answers under ``/v2/images``), or None
-        in the rackspace dialect, which has no Glance."""
-        return self.url if self.app.profile.serves_glance else None
+    def image_url(self) -> str:
+        """The catalog's ``image`` endpoint: Glance v2 answers under ``/v2/images`` (in the
+        rackspace dialect, Cloud Images at ``{url}/v2``)."""
+        return self.app.profile.image_url(self.url)
 
     @property
     def saving_seconds(self) -> float:
@@ -151,22 +163,31 @@ class LocalCloud:
     @property
     def driver_kwargs(self) -> dict[str, Any]:
         """Constructor arguments that point the rackimg driver at this cloud."""
+        return self._driver_kwargs(self.identity.credentials)
+
+    @property
+    def member_driver_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments for the second project (by default user ``alt``, tenant
+        ``654321``), the one images are shared with: it accepts or rejects a share."""
+        return self._driver_kwargs(self.identity.accounts[1])
+
+    def _driver_kwargs(self, account: Credentials) -> dict[str, Any]:
         if self.dialect == "rackspace":
             return {
-                "key": self.username,
-                "secret": self.api_key,
+                "key": account.username,
+                "secret": account.api_key,
                 "ex_force_auth_url": self.url,
                 "ex_force_auth_version": "2.0_apikey",
                 "region": "dfw",
                 "ex_dialect": "rackspace",
             }
         return {
-            "key": self.username,
-            "secret": self.password,
+            "key": account.username,
+            "secret": account.password,
             "ex_force_auth_url": self.url,
             "ex_force_auth_version": "3.x_password",
-            "ex_tenant_name": self.project_name,
-            "ex_domain_name": self.identity.credentials.domain_name,
+            "ex_tenant_name": account.project_name,
+            "ex_domain_name": account.domain_name,
             "ex_force_service_region": "RegionOne",
             "ex_dialect": "glance" if self.dialect == "glance" else "openstack",
         }
@@ -288,8 +309,7 @@ def _serve_until(
     with LocalCloud(dialect, state, host=host, port=port, **kwargs) as cloud:
         print(f"rackimg emulator ({cloud.dialect}) listening on {cloud.url}", file=out)
         print(f"  compute endpoint: {cloud.compute_url}", file=out)
-        if cloud.image_url is not None:
-            print(f"  image endpoint: {cloud.image_url} (Glance v2: /v2/images)", file=out)
+        print(f"  image endpoint: {cloud.image_url} (Glance v2: /v2/images)", file=out)
         print(f"  state: {cloud.store.path}", file=out)
         for key, value in cloud.driver_kwargs.items():
             print(f"  {key} = {value}", file=out)

@@ -33,7 +33,17 @@ from .records import (
     to_text,
     utc_now,
 )
-from .rows import IMAGE_COLUMNS, INSERT_IMAGE, SCHEMA, SERVER_COLUMNS, image_from_row, servers_from_rows
+from .rows import (
+    IMAGE_SELECT,
+    INSERT_IMAGE,
+    LISTED,
+    SCHEMA,
+    SERVER_COLUMNS,
+    VISIBLE,
+    image_from_row,
+    servers_from_rows,
+)
+from .sharing import SharingMixin
 
 __all__ = [  # the records and errors are the store's vocabulary: importable from here too
     "UTC", "Clock", "ImageNotFound", "ImageNotOwned", "ImageNotVisible", "ImageProtected", "ImageRecord",
@@ -45,7 +55,7 @@ __all__ = [  # the records and errors are the store's vocabulary: importable fro
 _BULK_IDS = uuid.UUID("5b0f3c1e-9a7d-4e42-8c1b-6d2f7a9e3b10")
 
 
-class Store:
+class Store(SharingMixin):
     """Images and servers in sqlite.
 
     :param path: a database file, or ``":memory:"`` for a store that lives as long as the object.
@@ -87,6 +97,8 @@ class Store:
             conn.execute("DELETE FROM images")
             conn.execute("DELETE FROM servers")
             conn.execute("DELETE FROM facts")
+            conn.execute("DELETE FROM image_members")
+            conn.execute("DELETE FROM image_tags")
 
     def is_seeded(self) -> bool:
         """Whether :meth:`mark_seeded` was called since the last reset."""
@@ -177,77 +189,70 @@ class Store:
             moment = to_text(start + timedelta(seconds=i))
             rows.append(
                 (
-                    str(uuid.uuid5(_BULK_IDS, f"{id_seed}:{i}")),
-                    f"{name_prefix}-{i:0{width}d}",
-                    status,
-                    owner,
-                    visibility,
-                    moment,
-                    moment,
-                    min_disk,
-                    min_ram,
-                    size,
-                    0,
-                    disk_config,
-                    props,
-                    None,
-                    None,
+                    str(uuid.uuid5(_BULK_IDS, f"{id_seed}:{i}")), f"{name_prefix}-{i:0{width}d}", status, owner,
+                    visibility, moment, moment, min_disk, min_ram, size, 0, disk_config, props, None, None,
                 )
-            )
+            )  # fmt: skip
         with self._transaction() as conn:
             conn.executemany(INSERT_IMAGE, rows)
         return [row[0] for row in rows]
 
     def get_image(self, tenant: str, image_id: str) -> ImageRecord:
         """The image ``image_id`` as ``tenant`` sees it; raises :class:`ImageNotFound` (its subclass
-        :class:`ImageNotVisible` when the image exists but is another tenant's private one)."""
+        :class:`ImageNotVisible` when the image exists but ``tenant`` may not see it)."""
         with self._lock:
             now = self._settle()
-            row = self._conn.execute(f"SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
+            row = self._conn.execute(
+                f"SELECT {IMAGE_SELECT}, {VISIBLE} FROM images WHERE id = :id", {"id": image_id, "tenant": tenant}
+            ).fetchone()
         if row is None:
             raise ImageNotFound(image_id)
-        record = image_from_row(row, now)
-        if not record.visible_to(tenant):
+        if not row[-1]:
             raise ImageNotVisible(image_id)
-        return record
+        return image_from_row(row[:-1], now)
 
     def list_images(self, tenant: str) -> list[ImageRecord]:
         """Every image ``tenant`` can see, newest first (created, then id, descending) like Nova."""
         return list(self.iter_images(tenant))
 
-    def iter_images(self, tenant: str, after: str | None = None, batch: int = 500) -> Iterator[ImageRecord]:
-        """The images ``tenant`` can see, newest first, starting after the image ``after``.
+    def iter_images(
+        self,
+        tenant: str,
+        after: str | None = None,
+        batch: int = 500,
+        *,
+        member_status: str = "accepted",
+        community: bool = False,
+    ) -> Iterator[ImageRecord]:
+        """The images listed to ``tenant``, newest first, starting after the image ``after``: its
+        own, the public ones, the shared ones whose membership is ``member_status`` (``all``: any)
+        and, with ``community``, the community ones.
 
         Reads lazily in batches (keyset paging, so a caller that stops early reads little).
         Raises :class:`ImageNotFound` (when first advanced) if ``after`` is not visible.
         """
-        cursor: tuple[str, str] | None = None
+        params: dict[str, object] = {
+            "tenant": tenant, "member_status": member_status, "community": int(community), "batch": batch,
+        }  # fmt: skip
+        after_cursor = ""
         if after is not None:
             marker = self.get_image(tenant, after)
-            cursor = (to_text(marker.created), marker.id)
+            params.update(created=to_text(marker.created), id=marker.id)
+            after_cursor = "AND (created < :created OR (created = :created AND id < :id)) "
         while True:
             with self._lock:
                 now = self._settle()
-                if cursor is None:
-                    rows = self._conn.execute(
-                        f"SELECT {IMAGE_COLUMNS} FROM images "
-                        "WHERE (owner = ? OR visibility = 'public') "
-                        "ORDER BY created DESC, id DESC LIMIT ?",
-                        (tenant, batch),
-                    ).fetchall()
-                else:
-                    rows = self._conn.execute(
-                        f"SELECT {IMAGE_COLUMNS} FROM images "
-                        "WHERE (owner = ? OR visibility = 'public') "
-                        "AND (created < ? OR (created = ? AND id < ?)) "
-                        "ORDER BY created DESC, id DESC LIMIT ?",
-                        (tenant, cursor[0], cursor[0], cursor[1], batch),
-                    ).fetchall()
+                rows = self._conn.execute(
+                    f"SELECT {IMAGE_SELECT} FROM images WHERE {LISTED} {after_cursor}"
+                    "ORDER BY created DESC, id DESC LIMIT :batch",
+                    params,
+                ).fetchall()
             for row in rows:
                 yield image_from_row(row, now)
             if len(rows) < batch:
                 return
-            cursor = (rows[-1][5], rows[-1][0])
+            params.update(created=rows[-1][5], id=rows[-1][0])
+            after_cursor = "AND (created < :created OR (created = :created AND id < :id)) "
 
     def delete_image(self, tenant: str, image_id: str) -> None:
         """Delete an image of ``tenant``.
@@ -263,6 +268,8 @@ class Store:
             if record.protected:
                 raise ImageProtected(image_id)
             conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+            conn.execute("DELETE FROM image_members WHERE image_id = ?", (image_id,))
+            conn.execute("DELETE FROM image_tags WHERE image_id = ?", (image_id,))
 
     def set_protected(self, image_id: str, protected: bool = True) -> None:
         """Protect an image (or lift its protection), as Glance's ``protected`` property does;
@@ -312,22 +319,10 @@ class Store:
             properties["instance_uuid"] = server.id
             started = self.now()
             row = (
-                str(uuid.uuid4()),
-                name,
-                "saving",
-                tenant,
-                "private",
-                to_text(started),
-                to_text(started),
-                min_disk,
-                0,
-                size,
-                0,
-                disk_config,
-                json.dumps(properties, sort_keys=True),
-                started.timestamp(),
+                str(uuid.uuid4()), name, "saving", tenant, "private", to_text(started), to_text(started), min_disk,
+                0, size, 0, disk_config, json.dumps(properties, sort_keys=True), started.timestamp(),
                 max(0.0, float(saving_seconds)),
-            )
+            )  # fmt: skip
             conn.execute(INSERT_IMAGE, row)
         return self.get_image(tenant, row[0])
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .records import UTC, ImageRecord, ServerRecord
+from .records import UTC, ImageRecord, MemberRecord, ServerRecord
 
 # How Nova turns a Glance status into its own status and progress
 # (nova/api/openstack/compute/views/images.py).
@@ -157,12 +157,24 @@ def glance_image(record: ImageRecord) -> dict[str, Any]:
         id=record.id,
         created_at=iso_z(record.created),
         updated_at=iso_z(record.updated),
-        tags=[],
+        tags=list(record.tags),
         self=f"/v2/images/{record.id}",
         file=f"/v2/images/{record.id}/file",
         schema="/v2/schemas/image",
     )
     return body
+
+
+def glance_member(record: MemberRecord) -> dict[str, Any]:
+    """An image member as Glance v2 shows it."""
+    return {
+        "created_at": iso_z(record.created),
+        "image_id": record.image_id,
+        "member_id": record.member,
+        "schema": "/v2/schemas/member",
+        "status": record.status,
+        "updated_at": iso_z(record.updated),
+    }
 
 
 def server_summary(record: ServerRecord, links: Links) -> dict[str, Any]:

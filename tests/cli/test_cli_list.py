@@ -46,7 +46,8 @@ BASE_IDS = [
 #: Every field of an image, in the order docs/cli.rst lists them.
 IMAGE_FIELDS = [
     "id", "name", "state", "type", "progress", "server_id", "created", "updated", "status", "visibility",
-    "min_disk", "min_ram", "size", "disk_config", "os_type", "os_distro", "os_version", "glance_status", "metadata",
+    "owner", "protected", "tags", "min_disk", "min_ram", "size", "checksum", "disk_format", "container_format",
+    "disk_config", "os_type", "os_distro", "os_version", "glance_status", "member_status", "metadata",
 ]  # fmt: skip
 WEB_SERVER_IMAGE_IDS = [
     SNAPSHOT_QUEUED_ID,

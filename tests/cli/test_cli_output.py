@@ -153,7 +153,8 @@ BAD_OUTPUT = {
     "column": (
         ["-c", "colour"],
         "rackimg: error: --column must be one of id, name, state, type, progress, server_id, created, updated,"
-        " status, visibility, min_disk, min_ram, size, disk_config, os_type, os_distro, os_version, glance_status,"
+        " status, visibility, owner, protected, tags, min_disk, min_ram, size, checksum, disk_format,"
+        " container_format, disk_config, os_type, os_distro, os_version, glance_status, member_status,"
         " metadata, got 'colour'",
     ),
     "brief-column": (["--brief", "-c", "state"], "rackimg: error: --column state needs a detailed listing"

@@ -126,6 +126,11 @@ GLANCE_FIELDS = [
     "auto_disk_config",
     "tags",
     "custom",
+    "owner",
+    "protected",
+    "checksum",
+    "disk_format",
+    "container_format",
 ]
 # Which keys of extra each field may change: every other key must come out as from the valid image.
 NOVA_DEPENDS: dict[Any, set[str]] = {
@@ -164,7 +169,12 @@ GLANCE_DEPENDS: dict[Any, set[str]] = {
     "image_type": {"metadata", "image_type"},
     "os_type": {"metadata", "os_type"},
     "auto_disk_config": {"metadata", "disk_config"},
-    "tags": set(),
+    "tags": {"tags"},
+    "owner": {"owner"},
+    "protected": {"protected"},
+    "checksum": {"checksum"},
+    "disk_format": {"disk_format"},
+    "container_format": {"container_format"},
     "custom": {"metadata"},
 }
 
@@ -190,7 +200,12 @@ def glance_image() -> dict[str, Any]:
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-02T00:00:00Z",
         "self": "/v2/images/g",
-        "tags": [],
+        "tags": ["web"],
+        "owner": "123456",
+        "protected": False,
+        "checksum": "0123456789abcdef0123456789abcdef",
+        "disk_format": "qcow2",
+        "container_format": "bare",
         "instance_uuid": "srv-1",
         "image_type": "snapshot",
         "os_type": "linux",

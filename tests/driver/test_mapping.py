@@ -117,6 +117,12 @@ FULL_GLANCE = {
     "created_at": "2026-01-01T00:00:00Z",
     "updated_at": "2026-01-02T00:00:00Z",
     "self": "/v2/images/a",
+    "owner": "123456",
+    "protected": False,
+    "tags": ["web", "golden"],
+    "checksum": "0123456789abcdef0123456789abcdef",
+    "disk_format": "qcow2",
+    "container_format": "bare",
     "instance_uuid": "srv-1",
     "image_type": "snapshot",
     "os_type": "linux",
@@ -149,9 +155,37 @@ def test_extra_keys_names_every_key_of_extra_in_every_dialect(make_driver, serve
     got = driver.get_image("a") if call == "get" else driver.list_images(ex_detailed=call != "brief")[0]
     assert sorted(got.extra) == sorted(EXTRA_KEYS)
     assert len(set(EXTRA_KEYS)) == len(EXTRA_KEYS)
-    if call != "brief":  # a full image fills every key; only Glance has a glance_status
+    if call != "brief":  # a full image fills every key the dialect's view has
         empty = {key for key, value in got.extra.items() if value is None}
-        assert empty == (set() if dialect == "glance" else {"glance_status"})
+        assert empty == (GLANCE_NEVER if dialect == "glance" else NOVA_NEVER)
+
+
+#: What an image's view never holds: Nova's has no Glance status, owner, protection, tags,
+#: checksum or formats; neither has a member's status.
+NOVA_NEVER = {
+    "glance_status", "owner", "protected", "tags", "checksum", "disk_format", "container_format", "member_status",
+}  # fmt: skip
+GLANCE_NEVER = {"member_status"}
+
+
+def test_extra_keys_is_the_exact_list_in_its_order() -> None:
+    assert EXTRA_KEYS == (
+        "visibility", "updated", "created", "status", "progress", "metadata", "os_type", "os_distro",
+        "os_version", "serverId", "minDisk", "minRam", "state", "image_type", "size", "disk_config", "links",
+        "glance_status", "owner", "protected", "tags", "checksum", "disk_format", "container_format",
+        "member_status",
+    )  # fmt: skip
+
+
+def test_glance_fields_beyond_novas_are_kept(make_driver, server) -> None:
+    server.route("GET", "/glance/v2/images/a", Answer(200, {**FULL_GLANCE, "protected": True, "tags": ["a", 3]}))
+    got = make_driver("glance").get_image("a").extra
+    assert (got["owner"], got["protected"], got["tags"]) == ("123456", True, ["a"])
+    assert (got["checksum"], got["disk_format"], got["container_format"]) == (
+        "0123456789abcdef0123456789abcdef",
+        "qcow2",
+        "bare",
+    )
 
 
 def test_values_of_the_wrong_type_become_none_not_errors(driver, server) -> None:

@@ -62,16 +62,20 @@ def test_the_openstack_cloud_answers_as_glance_too_and_both_apis_share_the_image
     assert nova.get(f"/images/{seed.SNAPSHOT_ACTIVE_ID}").status_code == 404
 
 
-def test_the_rackspace_cloud_has_no_glance(rackspace_cloud: LocalCloud) -> None:
-    assert rackspace_cloud.image_url is None
+def test_the_rackspace_cloud_has_cloud_images_at_v2(rackspace_cloud: LocalCloud) -> None:
+    assert rackspace_cloud.image_url == rackspace_cloud.url + "/v2"
     body = {"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "demo", "apiKey": rackspace_cloud.api_key}}}
     access = requests.post(rackspace_cloud.url + "/v2.0/tokens", json=body, timeout=TIMEOUT).json()["access"]
-    assert "image" not in {service["type"] for service in access["serviceCatalog"]}
-    # /v2/images is the rackspace compute prefix of a tenant named "images": not this token's.
+    images = next(service for service in access["serviceCatalog"] if service["type"] == "image")
+    assert images["name"] == "cloudImages"
+    assert {e["publicURL"] for e in images["endpoints"]} == {rackspace_cloud.image_url}
+    # Cloud Images is Glance v2: /v2/images answers with Glance's listing, and its errors are HTML.
     headers = {"X-Auth-Token": access["token"]["id"]}
-    answer = requests.get(rackspace_cloud.url + "/v2/images", headers=headers, timeout=TIMEOUT)
-    assert answer.status_code == 401
-    assert answer.json()["unauthorized"]["code"] == 401
+    answer = requests.get(rackspace_cloud.image_url + "/images", headers=headers, timeout=TIMEOUT)
+    assert answer.status_code == 200
+    assert "next" in answer.json() or "first" in answer.json()
+    missing = requests.get(rackspace_cloud.image_url + "/images/nope", headers=headers, timeout=TIMEOUT)
+    html_error(missing, 404, "No image found with ID nope")
 
 
 def test_driver_kwargs_of_the_glance_cloud_choose_the_glance_dialect(glance_cloud: LocalCloud) -> None:

@@ -25,7 +25,12 @@ RACKSPACE_CASES = [
     ("GET", f"/v2/123456/servers/{seed.WEB_SERVER_ID}/action", 404, "itemNotFound"),
     ("GET", "/v2/123456", 404, "itemNotFound"),
     ("GET", "/v2/654321/images", 401, "unauthorized"),
-    ("GET", "/v2/images", 401, "unauthorized"),  # a tenant named "images", not Glance
+    ("GET", "/v2/images", 200, "json"),  # Cloud Images (Glance v2), not a tenant named "images"
+    ("GET", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}/members", 403, "html"),  # a private image
+    ("PUT", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}/members", 405, "html"),
+    ("GET", f"/v2/123456/images/{seed.SNAPSHOT_ACTIVE_ID}/metadata", 200, "json"),
+    ("PATCH", f"/v2/123456/images/{seed.SNAPSHOT_ACTIVE_ID}/metadata", 405, "badMethod"),
+    ("DELETE", f"/v2/123456/images/{seed.SNAPSHOT_ACTIVE_ID}/metadata/nope", 404, "Invalid metadata key"),
     ("GET", "/v2", 404, "itemNotFound"),
     ("GET", "/", 404, "itemNotFound"),
     ("GET", "/v2.0/tokens", 405, "Use POST."),
@@ -47,6 +52,9 @@ OPENSTACK_CASES = [
     ("GET", "/v2/images", 200, "json"),
     ("POST", "/v2/images", 405, "html"),
     ("PUT", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}", 405, "html"),
+    ("PATCH", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}", 415, "html"),  # not a JSON patch
+    ("GET", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}/actions/deactivate", 405, "html"),
+    ("GET", f"/v2.1/images/{seed.SNAPSHOT_ACTIVE_ID}/metadata/nope", 404, "Metadata item was not found"),
     ("GET", f"/v2/images/{seed.SNAPSHOT_ACTIVE_ID}/file", 404, "html"),
     ("GET", "/v2/servers", 404, "itemNotFound"),
 ]

@@ -230,3 +230,33 @@ def scratch_image(stack: Stack) -> Iterator[Callable[..., str]]:
     yield make
     for image_id in made:
         stack.glance_delete(token, image_id)
+
+
+@pytest.fixture
+def scratch(stack: Stack) -> Iterator[Callable[..., str]]:
+    """Make demo images (``data=True``: with data, so active); each is unprotected and removed afterwards."""
+    token = stack.token()
+    made: list[str] = []
+
+    def make(name: str, data: bool = False, **properties: Any) -> str:
+        image_id = stack.glance_create(token, name, **properties)
+        made.append(image_id)
+        if data:
+            upload = requests.put(
+                f"{stack.glance_url}/v2/images/{image_id}/file",
+                data=b"rackimg scratch image " * 64,
+                headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"},
+                timeout=TIMEOUT,
+            )
+            assert upload.status_code == 204, upload.text
+        return image_id
+
+    yield make
+    for image_id in made:
+        requests.patch(
+            f"{stack.glance_url}/v2/images/{image_id}",
+            json=[{"op": "replace", "path": "/protected", "value": False}],
+            headers={"X-Auth-Token": token, "Content-Type": "application/openstack-images-v2.1-json-patch"},
+            timeout=TIMEOUT,
+        )
+        stack.glance_delete(token, image_id)

@@ -202,7 +202,6 @@ def test_the_glance_dialect_needs_the_servers_from_elsewhere() -> None:
         assert {d.server for d in plan} == {"web01"}
 
 
-@pytest.mark.xfail(strict=True, reason="extra['protected'] in the glance dialect comes with issue 15's mapping")
 def test_the_glance_dialect_shows_a_protected_snapshot_in_the_plan() -> None:
     with LocalCloud("glance") as cloud:
         driver = driver_for(cloud)
