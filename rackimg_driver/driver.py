@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,9 +20,10 @@ from rackimg_driver._arguments import id_of, metadata, scrubs_errors, seconds, s
 from rackimg_driver._image_service import ImageServiceMixin
 from rackimg_driver._listing import MAPPING_ERRORS, Pipeline, pages
 from rackimg_driver._nodes import node_from_api, nodes_from_page
+from rackimg_driver._waiting import poll_image
 from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.dialects import RACKSPACE_REGIONS, ImageDialect, dialect_for
-from rackimg_driver.errors import ImageWaitError, ImageWaitTimeout, InvalidResponseError
+from rackimg_driver.errors import InvalidResponseError
 from rackimg_driver.filters import check_page_size, parse_filters
 from rackimg_driver.mapping import trim_to_brief
 from rackimg_driver.retention import PruneDecision, PruneResult, apply_prune, plan_prune
@@ -31,9 +31,6 @@ from rackimg_driver.retry import RetryPolicy
 from rackimg_driver.types import Dialect, ImageState, member_of
 
 __all__ = ["RACKSPACE_REGIONS", "RackImgNodeDriver"]
-
-
-_FINAL_STATES = (ImageState.ERROR, ImageState.DELETED)
 
 
 class RackImgNodeDriver(ImageServiceMixin, OpenStackDriverMixin, NodeDriver):  # type: ignore[misc]
@@ -361,38 +358,7 @@ class RackImgNodeDriver(ImageServiceMixin, OpenStackDriverMixin, NodeDriver):  #
         wanted = wanted_state(state)
         limit = seconds("timeout", timeout)
         pause = seconds("interval", interval)
-        deadline = time.monotonic() + limit
-        last: NodeImage | None = None
-        last_progress: int | None = None
-        while True:
-            try:
-                current = self.get_image(image_id)
-            except BaseHTTPError as error:
-                if error.code != 404:
-                    raise
-                if wanted == ImageState.DELETED and last is not None:
-                    last.extra["state"] = ImageState.DELETED
-                    return last
-                raise ImageWaitError(
-                    f"image {image_id} disappeared (404) while waiting for {wanted.value}", image_id, None, last
-                ) from None
-            last = current
-            seen = current.extra["state"]
-            progress = current.extra["progress"]
-            if callback is not None and progress is not None and progress != last_progress:
-                callback(progress)
-                last_progress = progress
-            if seen == wanted:
-                return current
-            if seen in _FINAL_STATES:
-                raise ImageWaitError(
-                    f"image {image_id} is {seen.value} while waiting for {wanted.value}", image_id, seen, current
-                )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                message = f"image {image_id} still {seen.value} (progress {progress}) after {limit:g} s"
-                raise ImageWaitTimeout(f"{message} waiting for {wanted.value}", image_id, seen, current)
-            time.sleep(min(pause, remaining))
+        return poll_image(self.get_image, image_id, wanted, limit, pause, callback)
 
     # -- retention -----------------------------------------------------------
 
