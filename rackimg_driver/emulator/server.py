@@ -84,8 +84,8 @@ class LocalCloud:
         self.port = port
         self.verbose = verbose
         self.store = Store(state or ":memory:")
-        if seed and self.store.is_empty() and not self.store.is_seeded():
-            seed_demo_data(self.store)
+        if seed:
+            self.store.seed_once(seed_demo_data)
         if history:
             seed_prune_history(self.store)
         self.faults = faults if faults is not None else Faults(seed=fault_seed)

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -81,15 +81,29 @@ class Store(SharingMixin):
         return self._clock()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction; inside another of this store, part of that one. ``immediate`` takes
+        the database's write lock at once (other processes on the same file wait for it)."""
         with self._lock:
-            self._conn.execute("BEGIN")
+            if self._conn.in_transaction:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def seed_once(self, fill: Callable[[Store], None]) -> bool:
+        """Run ``fill`` on an empty store never seeded, as one transaction under the write lock:
+        of several processes opening the same new file at once, one seeds it. Whether it did."""
+        with self._transaction(immediate=True):
+            if not self.is_empty() or self.is_seeded():
+                return False
+            fill(self)
+        return True
 
     def reset(self) -> None:
         """Forget every image, server and fact."""

@@ -4,9 +4,11 @@ with a clean environment against local clouds on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -221,3 +223,26 @@ def osk(rackimg: Rackimg, openstack_cloud: LocalCloud) -> Rackimg:
 def ids_of(output: str) -> list[str]:
     """Image ids of a table (the first column)."""
     return [row["ID"] for row in table(output)]
+
+
+def read_terminal(controller: int, process: subprocess.Popen[bytes], timeout: float = RUN_TIMEOUT) -> str:
+    """Everything the process writes to the terminal, until it exits and closes it."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    else:
+        process.kill()
+        process.wait()
+        pytest.fail(f"rackimg did not finish in {timeout} s: {b''.join(chunks)!r}")
+    process.wait(timeout=timeout)
+    return b"".join(chunks).decode()

@@ -6,12 +6,8 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import subprocess
-import time
-
-import pytest
 
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.emulator.seed import (
@@ -27,7 +23,7 @@ from rackimg_driver.emulator.seed import (
 from rackimg_driver.emulator.store import ImageNotFound
 from tests.fixedserver import Answer, FixedServer
 
-from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, read_terminal, run_together
 
 # Snapshots the wait tests watch stay SAVING long enough for the command to start and poll a few times.
 WATCHED_SAVING_SECONDS = 2.0
@@ -395,29 +391,6 @@ def test_wait_draws_a_live_bar_when_stderr_is_a_terminal(rs: Rackimg, cloud: Loc
     assert bars[-1] == ("#" * 30, "100")
     assert "progress" not in screen  # no plain lines on a terminal
     assert screen.endswith("100%\r\n")  # the bar is closed with a newline (the terminal adds \r)
-
-
-def read_terminal(controller: int, process: subprocess.Popen[bytes], timeout: float = RUN_TIMEOUT) -> str:
-    """Everything the process writes to the terminal, until it exits and closes it."""
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([controller], [], [], 0.1)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # EIO: every writer closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    else:
-        process.kill()
-        process.wait()
-        pytest.fail(f"rackimg did not finish in {timeout} s: {b''.join(chunks)!r}")
-    process.wait(timeout=timeout)
-    return b"".join(chunks).decode()
 
 
 def test_ctrl_c_while_waiting_exits_130_without_a_traceback(rs: Rackimg) -> None:

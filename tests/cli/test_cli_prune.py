@@ -6,11 +6,9 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +18,7 @@ from rackimg_driver.emulator import LocalCloud, seed
 from rackimg_driver.emulator.store import ImageNotFound
 from tests.fixedserver import Answer, FixedServer
 
-from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, run_together, table
+from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, read_terminal, run_together, table
 
 TENANT = seed.DEMO_TENANT
 WEB01_OLD = [seed.history_image_id("web01", n) for n in range(30, 60)]
@@ -257,29 +255,6 @@ def test_on_a_terminal_yes_shows_a_progress_bar(hs: Rackimg) -> None:
     assert [(int(done), int(total)) for _, done, total in bars] == [(n, 12) for n in range(1, 13)]
     assert bars[-1][0] == "#" * 30 and bars[0][0] == "##" + "." * 28
     assert stdout.splitlines()[-1].startswith("12 snapshots deleted")
-
-
-def read_terminal(controller: int, process: subprocess.Popen[bytes], timeout: float = RUN_TIMEOUT) -> str:
-    """Everything the process writes to the terminal, until it exits and closes it."""
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([controller], [], [], 0.1)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # EIO: every writer closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    else:
-        process.kill()
-        process.wait()
-        pytest.fail(f"rackimg did not finish in {timeout} s: {b''.join(chunks)!r}")
-    process.wait(timeout=timeout)
-    return b"".join(chunks).decode()
 
 
 def test_the_emulator_seeds_a_history_to_try_prune_on(rackimg: Rackimg) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -90,3 +93,22 @@ def test_a_file_with_own_data_is_not_reseeded(tmp_path: Path) -> None:
         cloud.store.add_image(name="mine", owner="123456")
     with LocalCloud(state=path) as cloud:
         assert [image.name for image in cloud.store.list_images("123456")] == ["mine"]
+
+
+def test_processes_opening_one_new_file_at_once_seed_it_once(tmp_path: Path) -> None:
+    # As several `rackimg --cloud local` commands started together do on a fresh machine.
+    path = str(tmp_path / "shared.sqlite")
+    opener = (
+        "import sys, time; from rackimg_driver.emulator import LocalCloud\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "with LocalCloud(state=sys.argv[1]) as cloud: print(len(cloud.store.list_images('123456')))\n"
+    )
+    start = f"{time.time() + 1.0:.3f}"  # all of them at the same moment, once their imports are done
+    processes = [
+        subprocess.Popen([sys.executable, "-c", opener, path, start], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(12)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 12, [err.decode()[-300:] for _, err in results]
+    assert [out.decode().strip() for out, _ in results] == ["18"] * 12
+    assert len(Store(path).list_images("123456")) == 18
