@@ -63,11 +63,7 @@ def _format_option(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
 
 
-def add_output_options(parser: argparse.ArgumentParser, fields: Fields) -> None:
-    """Add the output options of a listing to ``parser``: -f/--format, --json, -c/--column,
-    --sort, --long, --no-header, --max-width. :func:`output_plan` reads them."""
-    group = parser.add_argument_group("output")
-    _format_option(group)
+def _column_option(group: argparse._ArgumentGroup, fields: Fields) -> None:
     group.add_argument(
         "-c",
         "--column",
@@ -76,6 +72,14 @@ def add_output_options(parser: argparse.ArgumentParser, fields: Fields) -> None:
         metavar="FIELD",
         help=f"show this field (repeatable, or comma-separated): {', '.join(fields.names)}",
     )
+
+
+def add_output_options(parser: argparse.ArgumentParser, fields: Fields) -> None:
+    """Add the output options of a listing to ``parser``: -f/--format, --json, -c/--column,
+    --sort, --long, --no-header, --max-width. :func:`output_plan` reads them."""
+    group = parser.add_argument_group("output")
+    _format_option(group)
+    _column_option(group, fields)
     group.add_argument(
         "--sort",
         dest="sort",
@@ -101,14 +105,7 @@ def add_show_options(parser: argparse.ArgumentParser, fields: Fields) -> None:
     """Add the output options of a command that shows one record: -f/--format, --json, -c/--column."""
     group = parser.add_argument_group("output")
     _format_option(group)
-    group.add_argument(
-        "-c",
-        "--column",
-        dest="columns",
-        action="append",
-        metavar="FIELD",
-        help=f"show this field (repeatable, or comma-separated): {', '.join(fields.names)}",
-    )
+    _column_option(group, fields)
     parser.set_defaults(output_fields=fields)
 
 
