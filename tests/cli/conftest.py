@@ -4,6 +4,7 @@ with a clean environment against local clouds on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import pty
 import select
 import shutil
 import subprocess
@@ -246,3 +247,26 @@ def read_terminal(controller: int, process: subprocess.Popen[bytes], timeout: fl
         pytest.fail(f"rackimg did not finish in {timeout} s: {b''.join(chunks)!r}")
     process.wait(timeout=timeout)
     return b"".join(chunks).decode()
+
+
+def stderr_on_terminal(rackimg: Rackimg, *args: str) -> tuple[int, str, str]:
+    """``rackimg ARGS`` with stderr on a terminal: its exit code, its stdout and the terminal's text."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [rackimg.script, *rackimg.options, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=rackimg.env,
+            cwd=rackimg.cwd,
+        )
+        os.close(terminal)
+        terminal = -1
+        screen = read_terminal(controller, process)
+        stdout = process.stdout.read().decode() if process.stdout else ""
+    finally:
+        if terminal != -1:
+            os.close(terminal)
+        os.close(controller)
+    return process.returncode, stdout, screen

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
 import signal
 import subprocess
@@ -23,7 +21,7 @@ from rackimg_driver.emulator.seed import (
 from rackimg_driver.emulator.store import ImageNotFound
 from tests.fixedserver import Answer, FixedServer
 
-from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, read_terminal, run_together
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together, stderr_on_terminal
 
 # Snapshots the wait tests watch stay SAVING long enough for the command to start and poll a few times.
 WATCHED_SAVING_SECONDS = 2.0
@@ -363,26 +361,11 @@ def test_wait_exits_6_when_the_image_disappears_while_waited_for(rs: Rackimg, cl
 
 def test_wait_draws_a_live_bar_when_stderr_is_a_terminal(rs: Rackimg, cloud: LocalCloud) -> None:
     image_id = new_snapshot(cloud, "watched")
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [rs.script, *rs.options, "images", "wait", image_id, "--interval", "0.2", "--timeout", "20"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            env=rs.env,
-            cwd=rs.cwd,
-        )
-        os.close(terminal)
-        terminal = -1
-        screen = read_terminal(controller, process)
-        stdout = process.stdout.read().decode() if process.stdout else ""
-    finally:
-        if terminal != -1:
-            os.close(terminal)
-        os.close(controller)
+    returncode, stdout, screen = stderr_on_terminal(
+        rs, "images", "wait", image_id, "--interval", "0.2", "--timeout", "20"
+    )
 
-    assert process.returncode == 0, screen
+    assert returncode == 0, screen
     assert stdout == f"{image_id} ACTIVE\n"
     bars = re.findall(rf"\r{image_id} \[([#.]{{30}})\] +(\d+)%", screen)
     assert len(bars) >= 2, repr(screen)

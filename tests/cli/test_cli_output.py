@@ -28,7 +28,7 @@ from rackimg_driver.emulator.seed import (
 )
 from tests.fixedserver import Answer, FixedServer, Seen
 
-from .conftest import RUN_TIMEOUT, SEEDED_IDS, SEEDED_IMAGES, Rackimg, run_together, table
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, SEEDED_IMAGES, Rackimg, read_terminal, run_together, table
 
 NAMES = {image.id: image.name for image in SEEDED_IMAGES}
 
@@ -198,26 +198,13 @@ def run_on_terminal(rackimg: Rackimg, *args: str, columns: int = 80) -> str:
         )
         os.close(terminal)
         terminal = -1
-        chunks = []
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the command closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=RUN_TIMEOUT)
+        screen = read_terminal(controller, process)
     finally:
         if terminal != -1:
             os.close(terminal)
         os.close(controller)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+    return screen.replace("\r\n", "\n")
 
 
 def test_on_an_80_column_terminal_the_default_table_fits(rs: Rackimg) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
 import signal
 import socket
@@ -18,7 +16,7 @@ from rackimg_driver.emulator import LocalCloud, seed
 from rackimg_driver.emulator.store import ImageNotFound
 from tests.fixedserver import Answer, FixedServer
 
-from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, read_terminal, run_together, table
+from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, run_together, stderr_on_terminal, table
 
 TENANT = seed.DEMO_TENANT
 WEB01_OLD = [seed.history_image_id("web01", n) for n in range(30, 60)]
@@ -230,26 +228,11 @@ def test_a_failed_delete_exits_8_and_the_others_are_done(rackimg: Rackimg) -> No
 
 
 def test_on_a_terminal_yes_shows_a_progress_bar(hs: Rackimg) -> None:
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [hs.script, *hs.options, "images", "prune", "--keep", "50", "--server", seed.DB_SERVER_ID, "--yes"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            env=hs.env,
-            cwd=hs.cwd,
-        )
-        os.close(terminal)
-        terminal = -1
-        screen = read_terminal(controller, process)
-        stdout = process.stdout.read().decode() if process.stdout else ""
-    finally:
-        if terminal != -1:
-            os.close(terminal)
-        os.close(controller)
+    returncode, stdout, screen = stderr_on_terminal(
+        hs, "images", "prune", "--keep", "50", "--server", seed.DB_SERVER_ID, "--yes"
+    )
 
-    assert process.returncode == 0, screen
+    assert returncode == 0, screen
     # db01: 60 nightlies and 4 demo snapshots; the newest 50 kept, tonight's ERROR one among them.
     bars = re.findall(r"\rpruning \[([#.]{30})\] (\d+)/(\d+)", screen)
     assert [(int(done), int(total)) for _, done, total in bars] == [(n, 12) for n in range(1, 13)]
