@@ -78,6 +78,8 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
     """
 
     responseCls = RackImgResponse
+    #: (host, port, secure) of the HTTP connection in ``connection``; None while none is sure.
+    _connected_to: tuple[Any, ...] | None = None
     accept_format = "application/json"  # type: ignore[assignment]
     default_content_type = "application/json"
 
@@ -157,15 +159,23 @@ class RackImgConnection(OpenStackBaseConnection):  # type: ignore[misc]
 
     def _set_up_connection_info(self, url: str) -> None:
         # libcloud before 3.7 reconnects here before every request; keep the one
-        # keep-alive connection unless the endpoint really moved.
-        before = (self.host, self.port, self.secure)
+        # keep-alive connection unless the endpoint really moved. The endpoint is compared
+        # with the one the HTTP connection was made for, not with the attributes before:
+        # an interrupt (KeyboardInterrupt, a signal handler's exception) between these
+        # assignments and connect() would otherwise leave the old connection in place for good.
         self.host, self.port, self.secure, self.request_path = self._tuple_from_url(url)
-        if self.connection is None or (self.host, self.port, self.secure) != before:
+        if self.connection is None or (self.host, self.port, self.secure) != self._connected_to:
             self.connect()
 
-    def connect(self, *args: Any, **kwargs: Any) -> Any:
+    def connect(
+        self, host: str | None = None, port: int | None = None, base_url: str | None = None, **kwargs: Any
+    ) -> Any:
         self._use_safe_http()
-        return super().connect(*args, **kwargs)
+        self._connected_to = None
+        connection = super().connect(host, port, base_url, **kwargs)
+        if base_url is None:
+            self._connected_to = (host or self.host, port or self.port, self.secure)
+        return connection
 
     def _populate_hosts_and_request_paths(self) -> None:
         """libcloud's (3.6 to 3.9), made safe for the connections of many threads: one of them

@@ -27,6 +27,7 @@ from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.utils.loggingconnection import LoggingConnection
 
 from rackimg_driver import InvalidResponseError, RackImgNodeDriver
+from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import TransportError
 from tests.conftest import API_KEY, FAST_RETRIES, TENANT, TOKEN, USER, Identity, image, page
 from tests.fixedserver import HANG_UP, Answer, FixedServer, Seen
@@ -573,6 +574,38 @@ def test_keyboard_interrupt_anywhere_leaves_the_process_and_the_driver_working(d
     assert interrupted >= 5
     assert _process_state() == before
     assert [i.id for i in driver.list_images()] == many  # the driver still works
+
+
+def test_an_interrupt_between_learning_the_endpoint_and_connecting_leaves_no_stale_connection(driver, many) -> None:
+    # The driver starts with libcloud's default endpoint (https, port 443) and learns the real
+    # one from the catalog. An interrupt right after it has set host, port and scheme, before
+    # it connects, must not leave the default's HTTP connection in place (seen once in a
+    # hundred runs of the test above on Python 3.10, which runs signal handlers between any
+    # two stores). The interrupt comes from a trace function, at that one point.
+    code = RackImgConnection._set_up_connection_info.__code__
+    fired = False
+
+    def in_frame(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal fired
+        connection, url = frame.f_locals["self"], frame.f_locals["url"]
+        endpoint = connection._tuple_from_url(url)[:3]
+        if event == "line" and not fired and (connection.host, connection.port, connection.secure) == endpoint:
+            fired = True
+            raise KeyboardInterrupt
+        return in_frame
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        return in_frame if frame.f_code is code and not fired else None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            driver.list_images()
+    finally:
+        sys.settrace(previous)
+    assert fired
+    assert [i.id for i in driver.list_images()] == many
 
 
 # -- 7. threads ----------------------------------------------------------------------------------
