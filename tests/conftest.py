@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -172,3 +174,18 @@ def page(images: list[dict[str, Any]], next_marker: str | None = None, path: str
         href = f"http://elsewhere.invalid/v2/{TENANT}{path}?limit=2&marker={next_marker}"
         body["images_links"] = [{"rel": "next", "href": href}]
     return body
+
+
+def in_threads(work: Callable[[int], None], count: int, timeout: float = 120.0) -> None:
+    """``work(0)`` to ``work(count - 1)``, each in a thread, switching every 10 µs (the
+    interpreter's switch interval is put back after), joined."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
+    finally:
+        sys.setswitchinterval(interval)

@@ -29,7 +29,7 @@ from libcloud.utils.loggingconnection import LoggingConnection
 from rackimg_driver import InvalidResponseError, RackImgNodeDriver
 from rackimg_driver.connection import RackImgConnection
 from rackimg_driver.errors import TransportError
-from tests.conftest import API_KEY, FAST_RETRIES, TENANT, TOKEN, USER, Identity, image, page
+from tests.conftest import API_KEY, FAST_RETRIES, TENANT, TOKEN, USER, Identity, image, in_threads, page
 from tests.fixedserver import HANG_UP, Answer, FixedServer, Seen
 
 DETAIL = f"/v2/{TENANT}/images/detail"
@@ -639,16 +639,7 @@ def test_threads_sharing_one_driver_each_get_exactly_their_own_images(driver, se
         except BaseException as error:
             errors.append(error)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    finally:
-        sys.setswitchinterval(interval)
+    in_threads(work, 8)
     assert errors == []
     for n in range(8):
         assert results[n] == [f"t{n}-{i:05d}" for i in range(2500)]
