@@ -46,11 +46,13 @@ COUNTED = (
     "floor_keys_json",
     "list_images_json",
     "iterate_json",
+    "read_extra_json",
     "libcloud",
     "floor_orjson",
     "floor_keys_orjson",
     "list_images_orjson",
     "iterate_orjson",
+    "read_extra_orjson",
 )
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")

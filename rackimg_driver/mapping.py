@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from libcloud.compute.base import NodeDriver, NodeImage
 
+from rackimg_driver._listed_image import ListedImage
 from rackimg_driver.errors import InvalidResponseError
 from rackimg_driver.types import (
     STATES,
@@ -45,10 +46,12 @@ from rackimg_driver.types import (
 __all__ = [
     "EXTRA_KEYS",
     "brief_image",
+    "glance_extra",
     "glance_image_from_api",
     "glance_images_from_page",
     "image_from_api",
     "images_from_page",
+    "nova_extra",
     "trim_to_brief",
 ]
 
@@ -161,10 +164,11 @@ def _metadata_text(metadata: dict[str, Any], key: str) -> str | None:
 
 
 def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
-    """Build a NodeImage from a detailed image object.
+    """A NodeImage of a detailed image object: its id and name checked now, ``extra`` built
+    from ``data`` when first read (:func:`nova_extra`; see :mod:`._listed_image`).
 
-    The hot path of every listing: values of the expected type are taken as they are,
-    with a type test each; only a value of another type goes through the converters.
+    The hot path of every listing: a usable id and name are taken as they are, after one
+    type test each; anything else goes through the full check, which raises.
     """
     if type(data) is not dict:
         _identity(data, status)  # raises
@@ -178,6 +182,13 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
         or (name is not None and type(name) is not str)
     ):
         image_id, name = _identity(data, status)
+    return _NovaImage(image_id, name, driver, data)
+
+
+def nova_extra(data: dict[str, Any]) -> dict[str, Any]:
+    """``NodeImage.extra`` of a Nova image object, with a value of the expected type taken as
+    it is (one type test each) and any other through the converters; never raises."""
+    get = data.get
     metadata = get("metadata")
     if type(metadata) is not dict:
         metadata = {}  # (a dict fresh from the JSON parser is nobody else's: kept as it is)
@@ -185,7 +196,7 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
     server_id = server.get("id") if type(server) is dict else None
     if type(server_id) is not str or not server_id or not (server_id.isascii() or _sendable(server_id)):
         server_id = None
-    # Inline type tests, not helper calls: this runs once per image of every listing.
+    # Inline type tests, not helper calls: this runs once per image that is read.
     str_, int_ = str, int
     api_status = get("status")
     if type(api_status) is str_:
@@ -227,8 +238,11 @@ def image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> 
     # What Nova does not show, in one update: more entries in the display above have CPython
     # 3.11 build the dict in two parts and merge them, about 4% of this function.
     extra.update(_NOT_FROM_NOVA)
-    # Glance allows an image without a name; libcloud's annotation says str.
-    return NodeImage(image_id, cast(str, name), driver, extra)
+    return extra
+
+
+class _NovaImage(ListedImage):
+    extra_from = staticmethod(nova_extra)
 
 
 _ORG_OS_TYPE = "org.openstack__1__os_type"
@@ -295,12 +309,18 @@ _TRUE_WORDS = frozenset({"1", "t", "true", "on", "y", "yes"})
 
 
 def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = None) -> NodeImage:
-    """Build a NodeImage from a Glance v2 image, with the same ``extra`` as from Nova.
+    """A NodeImage of a Glance v2 image: its id and name checked now, ``extra`` built from
+    ``data`` when first read (:func:`glance_extra`)."""
+    image_id, name = _identity(data, status)
+    return _GlanceImage(image_id, name, driver, data)
+
+
+def glance_extra(data: dict[str, Any]) -> dict[str, Any]:
+    """``NodeImage.extra`` of a Glance v2 image, with the same keys as from Nova; never raises.
 
     ``status``, ``state`` and ``progress`` are what Nova would show (the Glance status
     itself stays in ``glance_status``); ``metadata`` holds the custom properties.
     """
-    image_id, name = _identity(data, status)
     properties = {
         key: value for key, value in data.items() if key not in _GLANCE_CORE and not key.startswith("os_glance")
     }
@@ -309,7 +329,7 @@ def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = No
     auto_disk = properties.get("auto_disk_config")
     self_link = data.get("self")
     size = data.get("size")
-    extra = {
+    return {
         "visibility": _as_str(data.get("visibility")),
         "updated": _as_str(data.get("updated_at")),
         "created": _as_str(data.get("created_at")),
@@ -336,8 +356,10 @@ def glance_image_from_api(data: Any, driver: NodeDriver, status: int | None = No
         "container_format": _as_str(data.get("container_format")),
         "member_status": None,  # an image's view never says it; see the member calls
     }
-    # Glance allows an image without a name; libcloud's annotation says str.
-    return NodeImage(id=image_id, name=cast(str, name), driver=driver, extra=extra)
+
+
+class _GlanceImage(ListedImage):
+    extra_from = staticmethod(glance_extra)
 
 
 def _disk_config(auto_disk: Any) -> str | None:

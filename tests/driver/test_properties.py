@@ -15,7 +15,7 @@ from rackimg_driver import EXTRA_KEYS, FILTER_KEYS, Dialect, ImageState, ImageTy
 from rackimg_driver.dialects import dialect_for
 from rackimg_driver.error_bodies import fault_message
 from rackimg_driver.filters import ImageQuery, parse_filters
-from rackimg_driver.mapping import brief_image, image_from_api, images_from_page
+from rackimg_driver.mapping import brief_image, glance_image_from_api, image_from_api, images_from_page
 from rackimg_driver.redaction import redact
 from rackimg_driver.retry import retry_after_seconds
 
@@ -105,6 +105,27 @@ def test_an_image_with_fields_of_any_type_maps_without_error(data: dict[str, Any
     image = image_from_api(data, DRIVER, 200)
     assert image.id == data["id"]
     assert isinstance(image.extra["state"], ImageState)
+
+
+@settings(max_examples=200)
+@given(
+    st.fixed_dictionaries(
+        {"id": st.text(min_size=1, max_size=20).filter(str.isascii)},
+        optional={
+            key: json_values
+            for key in (
+                "status", "visibility", "protected", "size", "min_disk", "min_ram", "tags", "self",
+                "owner", "checksum", "created_at", "updated_at", "instance_uuid", "auto_disk_config", "image_type",
+            )
+        },
+    )
+)  # fmt: skip
+def test_a_glance_image_with_fields_of_any_type_builds_its_extra_without_error(data: dict[str, Any]) -> None:
+    # extra is built when first read, after the listing: it must never raise there either.
+    image = glance_image_from_api(data, DRIVER, 200)
+    assert set(image.extra) == set(EXTRA_KEYS)
+    assert isinstance(image.extra["state"], ImageState)
+    assert image.extra["tags"] is None or all(type(tag) is str for tag in image.extra["tags"])
 
 
 @given(st.text(max_size=300))
