@@ -3,7 +3,8 @@
 Split as moto splits a service (models, responses, urls); one reason to change each:
 
 - state, no HTTP: ``store`` (sqlite; ``records`` are what it hands out, ``rows`` how it lays them
-  out), ``identity`` (accounts and tokens), ``faults`` (what goes wrong), ``seed`` (demo data);
+  out, ``sharing`` and ``servers`` its members, tags and servers), ``identity`` (accounts and
+  tokens), ``faults`` (what goes wrong), ``seed`` (demo data);
 - what the services mean, no HTTP: ``profiles`` (the clouds it plays and where they differ),
   ``listing`` and ``glance_listing`` (filters and paging), ``views`` (records -> JSON);
 - HTTP, no sqlite: ``routes`` (the URL table), ``admin_api``, ``identity_api``, ``compute_api``,

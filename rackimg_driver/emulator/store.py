@@ -38,11 +38,10 @@ from .rows import (
     INSERT_IMAGE,
     LISTED,
     SCHEMA,
-    SERVER_COLUMNS,
     VISIBLE,
     image_from_row,
-    servers_from_rows,
 )
+from .servers import ServersMixin
 from .sharing import SharingMixin
 
 __all__ = [  # the records and errors are the store's vocabulary: importable from here too
@@ -55,7 +54,7 @@ __all__ = [  # the records and errors are the store's vocabulary: importable fro
 _BULK_IDS = uuid.UUID("5b0f3c1e-9a7d-4e42-8c1b-6d2f7a9e3b10")
 
 
-class Store(SharingMixin):
+class Store(SharingMixin, ServersMixin):
     """Images and servers in sqlite.
 
     :param path: a database file, or ``":memory:"`` for a store that lives as long as the object.
@@ -366,56 +365,3 @@ class Store(SharingMixin):
                 (done, image_id),
             )
         return now
-
-    def add_server(
-        self,
-        *,
-        name: str,
-        tenant: str,
-        status: str = "ACTIVE",
-        server_id: str | None = None,
-        image_id: str | None = None,
-        created: datetime | None = None,
-    ) -> ServerRecord:
-        """Add a server and return it."""
-        record = ServerRecord(
-            id=server_id or str(uuid.uuid4()),
-            name=name,
-            tenant=tenant,
-            status=status,
-            image_id=image_id,
-            created=created or self.now(),
-        )
-        with self._transaction() as conn:
-            conn.execute(
-                f"INSERT INTO servers ({SERVER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    record.id,
-                    record.name,
-                    record.tenant,
-                    record.status,
-                    record.image_id,
-                    to_text(record.created),
-                ),
-            )
-        return record
-
-    def list_servers(self, tenant: str) -> list[ServerRecord]:
-        """The tenant's servers, newest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {SERVER_COLUMNS} FROM servers WHERE tenant = ? ORDER BY created DESC, id DESC",
-                (tenant,),
-            ).fetchall()
-        return list(servers_from_rows(rows))
-
-    def get_server(self, tenant: str, server_id: str) -> ServerRecord:
-        """The tenant's server ``server_id``; raises :class:`ServerNotFound`."""
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {SERVER_COLUMNS} FROM servers WHERE id = ? AND tenant = ?",
-                (server_id, tenant),
-            ).fetchall()
-        for server in servers_from_rows(rows):
-            return server
-        raise ServerNotFound(server_id)
