@@ -64,12 +64,14 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def count(minimum: int) -> Callable[[str], int]:
-    """The type of an option that takes a whole number >= ``minimum``."""
+    """The type of an option that takes a whole number >= ``minimum``, in ASCII digits (``int()``
+    would also take ``+3``, ``3_000`` and other scripts' digits)."""
 
     def parse(text: str) -> int:
+        digits = text.strip()
         try:
-            value = int(text)
-        except ValueError:
+            value = int(digits) if digits.isascii() and digits.isdigit() else minimum - 1
+        except ValueError:  # past the interpreter's limit on digits
             value = minimum - 1
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text}")

@@ -23,6 +23,8 @@ _GB = 10**9
 
 def add_prune_parser(image_commands: Any) -> argparse.ArgumentParser:
     """Add ``prune`` to the ``images`` subcommands."""
+    from rackimg_driver._cli_parser import count  # (it imports this module)
+
     prune: argparse.ArgumentParser = image_commands.add_parser(
         "prune",
         help="delete old snapshots by rules (prints the plan; deletes only with --yes)",
@@ -31,7 +33,9 @@ def add_prune_parser(image_commands: Any) -> argparse.ArgumentParser:
         "snapshots, snapshots a server boots from, those matching --exclude-metadata, and those still SAVING. "
         "Without --yes, only the plan is printed.",
     )
-    prune.add_argument("--keep", metavar="N", help="keep the newest N snapshots of each server (or of all)")
+    prune.add_argument(
+        "--keep", metavar="N", type=count(1), help="keep the newest N snapshots of each server (or of all)"
+    )
     prune.add_argument(
         "--older-than",
         dest="older_than",
@@ -60,12 +64,7 @@ def add_prune_parser(image_commands: Any) -> argparse.ArgumentParser:
 
 def prune_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The arguments of ``ex_plan_prune``; ValueError naming the option for a bad one."""
-    keep = None
-    if args.keep is not None:
-        text = args.keep.strip()
-        if not (text.isascii() and text.isdigit()) or int(text) < 1:
-            raise ValueError(f"--keep takes a whole number, 1 or more; got {args.keep!r}")
-        keep = int(text)
+    keep = args.keep
     if args.older_than is not None:
         try:
             cutoff_of(args.older_than, utc_now())

@@ -99,6 +99,10 @@ def test_a_name_no_image_has_exits_4(rs: Rackimg) -> None:
 USAGE_ERRORS = {
     "limit": (["images", "list", "--limit", "0"], "rackimg: error: --limit must be a whole number >= 1, got 0"),
     "min-ram": (["images", "list", "--min-ram", "lots"], "rackimg: error: --min-ram must be a whole number >= 0, got lots"),
+    "plus sign": (["images", "list", "--limit", "+3"], "rackimg: error: --limit must be a whole number >= 1, got +3"),
+    "underscore": (["images", "list", "--limit", "3_000"], "rackimg: error: --limit must be a whole number >= 1, got 3_000"),
+    "other digits": (["images", "list", "--min-disk", "٣"], "rackimg: error: --min-disk must be a whole number >= 0, got ٣"),
+    "5000 digits": (["images", "list", "--limit", "9" * 5000], "rackimg: error: --limit must be a whole number >= 1, got " + "9" * 5000),
     "timeout": (["images", "wait", "x", "--timeout", "-1"], "rackimg: error: --timeout must be a number of seconds >= 0, got -1"),
     "status": (["images", "list", "--status", "gone"],
                "rackimg: error: --status must be one of ACTIVE, SAVING, DELETED, ERROR, UNKNOWN, got 'GONE'"),

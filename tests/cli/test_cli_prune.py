@@ -146,8 +146,8 @@ def test_json_after_yes_also_gives_the_result(hs: Rackimg, history: LocalCloud) 
 
 
 BAD_VALUES = {
-    "keep 0": (["--keep", "0"], "rackimg: error: --keep takes a whole number, 1 or more; got '0'"),
-    "keep text": (["--keep", "three"], "rackimg: error: --keep takes a whole number, 1 or more; got 'three'"),
+    "keep 0": (["--keep", "0"], "rackimg: error: --keep must be a whole number >= 1, got 0"),
+    "keep text": (["--keep", "three"], "rackimg: error: --keep must be a whole number >= 1, got three"),
     "older-than soon": (
         ["--older-than", "soon"],
         "rackimg: error: --older-than takes an age such as 30d or 12h (s m h d w) or an ISO date; got 'soon'",
