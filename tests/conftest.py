@@ -189,3 +189,16 @@ def in_threads(work: Callable[[int], None], count: int, timeout: float = 120.0) 
             thread.join(timeout)
     finally:
         sys.setswitchinterval(interval)
+
+
+def image_exists(cloud: Any, image_id: str) -> bool:
+    """Whether the local cloud ``cloud`` still holds the demo account's image ``image_id``."""
+    # Imported here: the tests of what the driver imports must not find the emulator loaded.
+    from rackimg_driver.emulator.seed import DEMO_TENANT
+    from rackimg_driver.emulator.store import ImageNotFound
+
+    try:
+        cloud.store.get_image(DEMO_TENANT, image_id)
+    except ImageNotFound:
+        return False
+    return True

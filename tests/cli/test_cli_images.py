@@ -18,7 +18,7 @@ from rackimg_driver.emulator.seed import (
     SNAPSHOT_SAVING_ID,
     WEB_SERVER_ID,
 )
-from rackimg_driver.emulator.store import ImageNotFound
+from tests.conftest import image_exists
 from tests.fixedserver import Answer, FixedServer
 
 from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together, stderr_on_terminal
@@ -26,14 +26,6 @@ from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, run_together, stderr_on_
 # Snapshots the wait tests watch stay SAVING long enough for the command to start and poll a few times.
 WATCHED_SAVING_SECONDS = 2.0
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def exists(cloud: LocalCloud, image_id: str) -> bool:
-    try:
-        cloud.store.get_image(DEMO_TENANT, image_id)
-    except ImageNotFound:
-        return False
-    return True
 
 
 # -- show ----------------------------------------------------------------------------------------
@@ -100,7 +92,7 @@ def test_delete_yes_deletes_without_asking(rs: Rackimg, cloud: LocalCloud) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"deleted {SNAPSHOT_ACTIVE_ID}\n"
     assert result.stderr == ""
-    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert not image_exists(cloud, SNAPSHOT_ACTIVE_ID)
     after = rs("images", "show", SNAPSHOT_ACTIVE_ID)
     assert after.returncode == 4
     assert after.stderr.splitlines() == [
@@ -115,7 +107,7 @@ def test_delete_asks_and_y_deletes(rs: Rackimg, cloud: LocalCloud) -> None:
     # A piped answer is not echoed: the command ends the question's line itself.
     assert result.stderr == f"Delete 1 image(s): {SNAPSHOT_ACTIVE_ID}? [y/N] \n"
     assert result.stdout == f"deleted {SNAPSHOT_ACTIVE_ID}\n"
-    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert not image_exists(cloud, SNAPSHOT_ACTIVE_ID)
 
 
 def test_delete_anything_but_yes_deletes_nothing_and_exits_1(rs: Rackimg, cloud: LocalCloud) -> None:
@@ -134,8 +126,8 @@ def test_delete_anything_but_yes_deletes_nothing_and_exits_1(rs: Rackimg, cloud:
         assert result.stdout == "", case
         # A piped answer is not echoed: the command ends the question's line itself.
         assert result.stderr == question + "\nrackimg: nothing deleted\n", case
-    assert exists(cloud, SNAPSHOT_ACTIVE_ID)
-    assert exists(cloud, BACKUP_ACTIVE_ID)
+    assert image_exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert image_exists(cloud, BACKUP_ACTIVE_ID)
 
 
 def test_delete_several_ids(rs: Rackimg, cloud: LocalCloud) -> None:
@@ -143,8 +135,8 @@ def test_delete_several_ids(rs: Rackimg, cloud: LocalCloud) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"deleted {SNAPSHOT_ACTIVE_ID}", f"deleted {BACKUP_ACTIVE_ID}"]
-    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
-    assert not exists(cloud, BACKUP_ACTIVE_ID)
+    assert not image_exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert not image_exists(cloud, BACKUP_ACTIVE_ID)
 
 
 def test_delete_a_protected_image_says_so_and_keeps_it(
@@ -163,8 +155,8 @@ def test_delete_a_protected_image_says_so_and_keeps_it(
             f"rackimg: error: image {PROTECTED_IMAGE_ID} is protected, or not yours:"
             " 403 Forbidden: You are not allowed to delete the image."
         ]
-    assert exists(cloud, PROTECTED_IMAGE_ID)
-    assert exists(openstack_cloud, PROTECTED_IMAGE_ID)
+    assert image_exists(cloud, PROTECTED_IMAGE_ID)
+    assert image_exists(openstack_cloud, PROTECTED_IMAGE_ID)
 
 
 def test_delete_says_protected_when_the_server_says_so(rackimg: Rackimg) -> None:
@@ -197,7 +189,7 @@ def test_delete_a_missing_image_exits_4_naming_it_and_still_deletes_the_others(r
     assert result.stderr.splitlines() == [
         "rackimg: error: no such image no-such-image: 404 Not Found: Image not found."
     ]
-    assert not exists(cloud, SNAPSHOT_ACTIVE_ID)
+    assert not image_exists(cloud, SNAPSHOT_ACTIVE_ID)
 
 
 # -- snapshot ------------------------------------------------------------------------------------

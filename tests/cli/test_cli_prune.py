@@ -13,7 +13,7 @@ import pytest
 
 from rackimg_driver.cli import EXIT_CODES
 from rackimg_driver.emulator import LocalCloud, seed
-from rackimg_driver.emulator.store import ImageNotFound
+from tests.conftest import image_exists
 from tests.fixedserver import Answer, FixedServer
 
 from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, run_together, stderr_on_terminal, table
@@ -32,14 +32,6 @@ def history() -> Iterator[LocalCloud]:
 @pytest.fixture
 def hs(rackimg: Rackimg, history: LocalCloud) -> Rackimg:
     return rackimg.with_options(*rackspace_options(history))
-
-
-def exists(cloud: LocalCloud, image_id: str) -> bool:
-    try:
-        cloud.store.get_image(TENANT, image_id)
-    except ImageNotFound:
-        return False
-    return True
 
 
 def test_without_yes_it_prints_the_plan_and_changes_nothing(hs: Rackimg, history: LocalCloud) -> None:
@@ -116,11 +108,11 @@ def test_yes_deletes_and_reports_what_happened(hs: Rackimg, history: LocalCloud)
         "skipped",
         "protected, or not yours",
     )
-    assert exists(history, seed.history_image_id("web01", 45))
-    assert exists(history, seed.history_image_id("db01", 40))
+    assert image_exists(history, seed.history_image_id("web01", 45))
+    assert image_exists(history, seed.history_image_id("db01", 40))
     deleted = [image_id for image_id, row in rows.items() if row["RESULT"] == "deleted"]
-    assert all(not exists(history, image_id) for image_id in deleted)
-    assert not exists(history, seed.history_image_id("web01", 31)) and exists(
+    assert all(not image_exists(history, image_id) for image_id in deleted)
+    assert not image_exists(history, seed.history_image_id("web01", 31)) and image_exists(
         history, seed.history_image_id("app01", 31)
     )
     assert seed.history_image_id("app01", 31) not in rows  # another server

@@ -11,8 +11,7 @@ from libcloud.common.exceptions import BaseHTTPError
 
 from rackimg_driver import PruneDecision, PruneResult, RackImgNodeDriver
 from rackimg_driver.emulator import LocalCloud, seed
-from rackimg_driver.emulator.store import ImageNotFound
-from tests.conftest import FAST_RETRIES
+from tests.conftest import FAST_RETRIES, image_exists
 
 UTC = timezone.utc
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -53,14 +52,6 @@ def driver_for(cloud: LocalCloud, **kwargs: object) -> RackImgNodeDriver:
 
 def by_id(plan: list[PruneDecision]) -> dict[str, tuple[str, str]]:
     return {decision.image.id: (decision.action, decision.reason) for decision in plan}
-
-
-def exists(cloud: LocalCloud, image_id: str) -> bool:
-    try:
-        cloud.store.get_image(TENANT, image_id)
-    except ImageNotFound:
-        return False
-    return True
 
 
 # -- the rules -------------------------------------------------------------------------------------
@@ -185,8 +176,8 @@ def test_a_protected_snapshot_the_listing_cannot_show_is_skipped_when_the_cloud_
     refused = next(r for r in results if r.image.id == snapshot_id("web01", 9))
     assert (refused.result, refused.reason) == ("skipped", "protected, or not yours")
     assert isinstance(refused.error, BaseHTTPError) and refused.error.code == 403
-    assert exists(cloud, snapshot_id("web01", 9))
-    assert not exists(cloud, snapshot_id("web01", 8))
+    assert image_exists(cloud, snapshot_id("web01", 9))
+    assert not image_exists(cloud, snapshot_id("web01", 8))
 
 
 def test_the_glance_dialect_needs_the_servers_from_elsewhere() -> None:
@@ -259,10 +250,10 @@ def test_apply_deletes_what_the_plan_says_and_reports_each(cloud: LocalCloud) ->
     assert all(isinstance(r, PruneResult) for r in results)
     deleted = {r.image.id for r in results if r.result == "deleted"}
     assert deleted == {snapshot_id(name, n) for name in ("web01", "db01") for n in (8, 9)}
-    assert all(not exists(cloud, image_id) for image_id in deleted)
+    assert all(not image_exists(cloud, image_id) for image_id in deleted)
     kept = [r for r in results if r.image.id not in deleted]
     assert all(r.result == "skipped" and r.reason.startswith("newest 8 of server") for r in kept)
-    assert all(exists(cloud, r.image.id) for r in kept)
+    assert all(image_exists(cloud, r.image.id) for r in kept)
     assert seen == [(1, 4, "deleted"), (2, 4, "deleted"), (3, 4, "deleted"), (4, 4, "deleted")]
     assert by_id(driver.ex_plan_prune(keep=8, now=NOW)) == {
         image_id: decision for image_id, decision in by_id(plan).items() if image_id not in deleted
@@ -279,7 +270,7 @@ def test_apply_looks_again_right_before_each_delete(cloud: LocalCloud) -> None:
 
     assert results[snapshot_id("web01", 8)] == ("gone", "already gone")
     assert results[snapshot_id("web01", 9)] == ("skipped", "in use by server new01")
-    assert exists(cloud, snapshot_id("web01", 9))
+    assert image_exists(cloud, snapshot_id("web01", 9))
 
 
 def test_a_snapshot_protected_between_plan_and_apply_survives(cloud: LocalCloud) -> None:
@@ -291,8 +282,8 @@ def test_a_snapshot_protected_between_plan_and_apply_survives(cloud: LocalCloud)
 
     assert results[snapshot_id("db01", 8)].result == "skipped"
     assert results[snapshot_id("db01", 8)].reason.startswith("protected")
-    assert exists(cloud, snapshot_id("db01", 8))
-    assert results[snapshot_id("db01", 9)].result == "deleted" and not exists(cloud, snapshot_id("db01", 9))
+    assert image_exists(cloud, snapshot_id("db01", 8))
+    assert results[snapshot_id("db01", 9)].result == "deleted" and not image_exists(cloud, snapshot_id("db01", 9))
 
 
 def test_a_failure_during_apply_does_not_stop_the_others(cloud: LocalCloud) -> None:
@@ -305,9 +296,9 @@ def test_a_failure_during_apply_does_not_stop_the_others(cloud: LocalCloud) -> N
     first, *others = results
     assert first.result == "failed" and first.reason.startswith("503")
     assert isinstance(first.error, BaseHTTPError) and first.error.code == 503
-    assert exists(cloud, first.image.id)
+    assert image_exists(cloud, first.image.id)
     assert [r.result for r in others] == ["deleted"] * 3
-    assert all(not exists(cloud, r.image.id) for r in others)
+    assert all(not image_exists(cloud, r.image.id) for r in others)
 
 
 def test_apply_refuses_what_is_not_a_plan(cloud: LocalCloud) -> None:
@@ -317,7 +308,7 @@ def test_apply_refuses_what_is_not_a_plan(cloud: LocalCloud) -> None:
     image = driver.get_image(snapshot_id("web01", 1))
     with pytest.raises(ValueError, match="'keep' or 'delete'"):
         driver.ex_apply_prune([PruneDecision(image, "remove", "why not")])
-    assert exists(cloud, snapshot_id("web01", 1))
+    assert image_exists(cloud, snapshot_id("web01", 1))
 
 
 # -- the seeded history --------------------------------------------------------------------------
