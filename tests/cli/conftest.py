@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -270,3 +271,47 @@ def stderr_on_terminal(rackimg: Rackimg, *args: str) -> tuple[int, str, str]:
             os.close(terminal)
         os.close(controller)
     return process.returncode, stdout, screen
+
+
+# -- rackimg emulator in the foreground ---------------------------------------------------------
+
+
+def read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float = RUN_TIMEOUT) -> bytes:
+    """What the process writes to stdout up to and including ``marker``."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} in {timeout} s: {seen!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 4096)
+            assert chunk, f"the emulator exited early: {seen!r} (exit {process.wait()})"
+            seen += chunk
+    return seen
+
+
+def start_emulator(rackimg: Rackimg, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``rackimg emulator`` on a free port, and its banner (up to "Press Ctrl-C to stop.")."""
+    process = subprocess.Popen(
+        [rackimg.script, "emulator", "--port", "0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=rackimg.env,
+        cwd=rackimg.cwd,
+    )
+    return process, read_until(process, b"Press Ctrl-C to stop.").decode()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, as a terminal sends it; killed if it does not stop."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

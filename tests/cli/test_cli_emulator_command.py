@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import select
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from rackimg_driver.emulator.seed import SNAPSHOT_ACTIVE_ID
 
-from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, ids_of
+from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, ids_of, read_until
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float = RUN_TIMEOUT) -> bytes:
-    """What the process writes to stdout up to and including ``marker``."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {marker!r} in {timeout} s: {seen!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            chunk = os.read(fd, 4096)
-            assert chunk, f"the emulator exited early: {seen!r} (exit {process.wait()})"
-            seen += chunk
-    return seen
 
 
 def test_emulator_serves_other_processes_and_stops_on_ctrl_c(rackimg: Rackimg, tmp_path: Path) -> None:

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import shlex
-import signal
-import subprocess
 from pathlib import Path
 
 from rackimg_driver.emulator import LocalCloud
 from rackimg_driver.emulator.seed import DEMO_TENANT, SNAPSHOT_ACTIVE_ID
 
-from .conftest import RUN_TIMEOUT, SEEDED_IDS, Rackimg, ids_of, run_together
-from .test_cli_emulator_command import read_until
+from .conftest import SEEDED_IDS, Rackimg, ids_of, run_together, start_emulator, stop
 
 
 def test_local_cloud_checks_the_credentials_it_is_given(rackimg: Rackimg) -> None:
@@ -55,28 +52,6 @@ def test_http_timeout_help_says_what_one_number_sets(rackimg: Rackimg) -> None:
         assert (
             "--http-timeout SECONDS one number sets both the wait for a connection and the wait for each answer" in flat
         )
-
-
-def start_emulator(rackimg: Rackimg, *args: str) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen(
-        [rackimg.script, "emulator", "--port", "0", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=rackimg.env,
-        cwd=rackimg.cwd,
-    )
-    return process, read_until(process, b"Press Ctrl-C to stop.").decode()
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def the_command_it_prints(banner: str) -> list[str]:

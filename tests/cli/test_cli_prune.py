@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import socket
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +13,15 @@ from rackimg_driver.emulator import LocalCloud, seed
 from tests.conftest import image_exists
 from tests.fixedserver import Answer, FixedServer
 
-from .conftest import RUN_TIMEOUT, Rackimg, rackspace_options, run_together, stderr_on_terminal, table
+from .conftest import (
+    Rackimg,
+    rackspace_options,
+    run_together,
+    start_emulator,
+    stderr_on_terminal,
+    stop,
+    table,
+)
 
 TENANT = seed.DEMO_TENANT
 WEB01_OLD = [seed.history_image_id("web01", n) for n in range(30, 60)]
@@ -233,31 +238,14 @@ def test_on_a_terminal_yes_shows_a_progress_bar(hs: Rackimg) -> None:
 
 
 def test_the_emulator_seeds_a_history_to_try_prune_on(rackimg: Rackimg) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    process = subprocess.Popen(
-        [rackimg.script, "emulator", "--history", "--port", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=rackimg.env,
-        cwd=rackimg.cwd,
-    )
+    process, banner = start_emulator(rackimg, "--history")
     try:
-        assert process.stdout is not None
-        banner = b""
-        while b"Press Ctrl-C to stop." not in banner:
-            line = process.stdout.readline()
-            assert line, f"the emulator exited early: {banner!r}"
-            banner += line
-        client = rackimg.with_options(
-            "--auth-url", f"http://127.0.0.1:{port}", "--user", "demo", "--api-key", "demo-api-key"
-        )
+        url = re.search(r"listening on (http://\S+)", banner)
+        assert url, banner
+        client = rackimg.with_options("--auth-url", url.group(1), "--user", "demo", "--api-key", "demo-api-key")
         result = client("images", "prune", "--older-than", "30d", "--json")
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=RUN_TIMEOUT)
+        stop(process)
 
     assert result.returncode == 0, result.stderr
     got = {d["id"]: d for d in json.loads(result.stdout)}
