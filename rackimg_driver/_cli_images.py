@@ -20,6 +20,7 @@ from rackimg_driver._cli_run import (
     server_id,
 )
 from rackimg_driver._output import emit_record, image_row, output_plan, server_row
+from rackimg_driver._progress import TerminalBar
 
 if TYPE_CHECKING:
     from rackimg_driver.driver import RackImgNodeDriver
@@ -147,25 +148,18 @@ def _delete_failure(image: str, error: Exception) -> tuple[str, int]:
     return f"{image}: {message}", code
 
 
-class _Progress:
+class _Progress(TerminalBar):
     """Progress as a live bar on a terminal, as plain lines elsewhere."""
 
     def __init__(self, image: str, err: TextIO) -> None:
+        super().__init__(err)
         self.image = image
-        self.err = err
-        self.live = err.isatty()
 
     def __call__(self, progress: int) -> None:
         if self.live:
-            filled = max(0, min(30, progress * 30 // 100))
-            self.err.write(f"\r{self.image} [{'#' * filled}{'.' * (30 - filled)}] {progress:3d}%")
+            self.draw(self.image, progress, 100, f"{progress:3d}%")
         else:
             self.err.write(f"{self.image} progress {progress}%\n")
-        self.err.flush()
-
-    def done(self) -> None:
-        if self.live:
-            self.err.write("\n")
             self.err.flush()
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rackimg_driver._ages import cutoff_of, utc_now
 from rackimg_driver._output import cell, plain, table
+from rackimg_driver._progress import TerminalBar
 
 if TYPE_CHECKING:
     from rackimg_driver.driver import RackImgNodeDriver
@@ -118,23 +119,12 @@ def _record(decision: PruneDecision, result: PruneResult | None) -> dict[str, An
     return record
 
 
-class _Bar:
+class _Bar(TerminalBar):
     """A progress bar of the deletes on a terminal; nothing elsewhere (the table follows)."""
-
-    def __init__(self, err: TextIO) -> None:
-        self.err = err
-        self.live = err.isatty()
 
     def __call__(self, done: int, total: int, result: PruneResult) -> None:
         if self.live:
-            filled = done * 30 // max(total, 1)
-            self.err.write(f"\rpruning [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
-            self.err.flush()
-
-    def done(self) -> None:
-        if self.live:
-            self.err.write("\n")
-            self.err.flush()
+            self.draw("pruning", done, total, f"{done}/{total}")
 
 
 def _print(plan: list[PruneDecision], results: list[PruneResult] | None, as_json: bool, out: TextIO) -> None:
