@@ -13,6 +13,7 @@ from rackimg_driver._cli_run import CommandError, image_id, list_rows, open_driv
 from rackimg_driver._output import (
     IMAGE_FIELDS,
     Fields,
+    OutputPlan,
     add_output_options,
     add_show_options,
     emit_record,
@@ -124,13 +125,7 @@ def set_image(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise CommandError(
             "nothing to set: give --name, --protected, --unprotected, --visibility, --property or --tag", 2
         )
-    with open_driver(args, err) as driver:
-        image = image_id(driver, args.image)
-        for tag in tags:
-            driver.ex_add_image_tag(image, tag)
-        changed = driver.ex_update_image(image, data) if data else driver.image_from_service(image)
-    emit_record(image_row(changed), plan, out)
-    return 0
+    return _change(args, plan, data, tags, "ex_add_image_tag", out, err)
 
 
 def unset_image(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -139,11 +134,24 @@ def unset_image(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tags = _check_names(args.tags, "--tag")
     if not removed and not tags:
         raise CommandError("nothing to unset: give --property or --tag", 2)
+    return _change(args, plan, removed, tags, "ex_remove_image_tag", out, err)
+
+
+def _change(
+    args: argparse.Namespace,
+    plan: OutputPlan,
+    changes: dict[str, Any],
+    tags: list[str],
+    tag_call: str,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """``tag_call`` (the driver's method) for each tag, then ``changes``; prints the image as it is after."""
     with open_driver(args, err) as driver:
         image = image_id(driver, args.image)
         for tag in tags:
-            driver.ex_remove_image_tag(image, tag)
-        changed = driver.ex_update_image(image, removed) if removed else driver.image_from_service(image)
+            getattr(driver, tag_call)(image, tag)
+        changed = driver.ex_update_image(image, changes) if changes else driver.image_from_service(image)
     emit_record(image_row(changed), plan, out)
     return 0
 
