@@ -183,6 +183,16 @@ class Stack:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    def glance_upload(self, token: str, image_id: str, data: bytes) -> None:
+        """Upload ``data`` as the image's file (a queued image becomes ``active``)."""
+        response = requests.put(
+            f"{self.glance_url}/v2/images/{image_id}/file",
+            data=data,
+            headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 204, response.text
+
     def glance_delete(self, token: str, image_id: str) -> None:
         requests.delete(f"{self.glance_url}/v2/images/{image_id}", headers={"X-Auth-Token": token}, timeout=TIMEOUT)
 
@@ -242,13 +252,7 @@ def scratch(stack: Stack) -> Iterator[Callable[..., str]]:
         image_id = stack.glance_create(token, name, **properties)
         made.append(image_id)
         if data:
-            upload = requests.put(
-                f"{stack.glance_url}/v2/images/{image_id}/file",
-                data=b"rackimg scratch image " * 64,
-                headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"},
-                timeout=TIMEOUT,
-            )
-            assert upload.status_code == 204, upload.text
+            stack.glance_upload(token, image_id, b"rackimg scratch image " * 64)
         return image_id
 
     yield make

@@ -30,13 +30,7 @@ def nightlies(stack: Stack) -> Iterator[tuple[str, dict[str, str]]]:
                 properties["retain"] = "true"
             image_id = stack.glance_create(token, f"rackimg-prune-{key}", protected=key == "protected", **properties)
             made[key] = image_id
-            upload = requests.put(
-                f"{stack.glance_url}/v2/images/{image_id}/file",
-                data=b"x" * 1024,
-                headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"},
-                timeout=TIMEOUT,
-            )
-            assert upload.status_code == 204, upload.text
+            stack.glance_upload(token, image_id, b"x" * 1024)
             time.sleep(1.1)  # Nova shows created in whole seconds
         yield server, made
     finally:
